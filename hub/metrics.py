@@ -1,0 +1,31 @@
+"""Prometheus metrics of one hub, in its own registry (no module-level globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Info, generate_latest
+
+from hub import __version__
+
+
+class HubMetrics:
+    """Every metric the hub exports at /metrics."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.info = Info("gridhub", "Hub build information.", registry=self.registry)
+        self.info.info({"version": __version__})
+        self.database_up = Gauge(
+            "gridhub_database_up", "1 when the database answers.", registry=self.registry
+        )
+        self.broker_up = Gauge(
+            "gridhub_broker_up", "1 when the MQTT broker is connected.", registry=self.registry
+        )
+        self.http_requests = Counter(
+            "gridhub_http_requests",
+            "HTTP requests by route template and status class.",
+            ["route", "status"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,147 @@
+"""The hub's MQTT connection: URL parsing, a checked connect, and reconnection.
+
+paho-mqtt runs its network loop in its own thread and reconnects by itself with
+a capped backoff; `MqttLink` records whether it is connected (for /api/health)
+and re-subscribes every topic after a reconnect, so a broker restart costs a gap
+and not a silent loss of subscriptions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
+
+from hub.errors import BrokerError
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 5.0
+MessageHandler = Callable[[mqtt.MQTTMessage], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    """Where a broker is, parsed from mqtt://[user:password@]host[:port]."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerAddress:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise BrokerError(f"MQTT URL must start with mqtt:// or mqtts://, not '{parts.scheme}'")
+        if not parts.hostname:
+            raise BrokerError("MQTT URL has no host")
+        tls = parts.scheme in ("mqtts", "ssl")
+        try:
+            port = parts.port or (8883 if tls else 1883)
+        except ValueError:
+            raise BrokerError("MQTT URL has an invalid port") from None
+        return cls(
+            host=parts.hostname,
+            port=port,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            tls=tls,
+        )
+
+    def describe(self) -> str:
+        """Where the broker is, without the password."""
+        scheme = "mqtts" if self.tls else "mqtt"
+        user = f"{self.username}@" if self.username else ""
+        return f"{scheme}://{user}{self.host}:{self.port}"
+
+
+class MqttLink:
+    """One paho client with a known connection state and durable subscriptions."""
+
+    def __init__(self, url: str, client_id: str) -> None:
+        self.address = BrokerAddress.parse(url)
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        if self.address.username:
+            self._client.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            self._client.tls_set()
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._connected = threading.Event()
+        self._subscriptions: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    @property
+    def client(self) -> mqtt.Client:
+        return self._client
+
+    def start(self, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+        """Connect and start the network thread, or raise `BrokerError` saying why."""
+        where = self.address.describe()
+        try:
+            self._client.connect(self.address.host, self.address.port, keepalive=30)
+        except OSError as exc:
+            raise BrokerError(f"cannot reach MQTT broker {where}: {exc.strerror or exc}") from exc
+        self._client.loop_start()
+        if not self._connected.wait(timeout_s):
+            self.stop()
+            raise BrokerError(f"MQTT broker {where} did not accept the connection in {timeout_s}s")
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()
+
+    def subscribe(self, topic: str, handler: MessageHandler, qos: int = 1) -> None:
+        """Route `topic` to `handler`, now and after every reconnect."""
+        with self._lock:
+            self._subscriptions[topic] = qos
+        self._client.message_callback_add(topic, lambda _c, _u, msg: handler(msg))
+        if self.connected:
+            self._client.subscribe(topic, qos)
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        _props: object,
+    ) -> None:
+        if reason.is_failure:
+            log.error("MQTT broker %s refused the connection: %s", self.address.describe(), reason)
+            return
+        with self._lock:
+            topics = list(self._subscriptions.items())
+        for topic, qos in topics:
+            client.subscribe(topic, qos)
+        self._connected.set()
+        log.info("connected to MQTT broker %s", self.address.describe())
+
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        _props: object,
+    ) -> None:
+        if self._connected.is_set():
+            log.warning("lost MQTT broker %s: %s", self.address.describe(), reason)
+        self._connected.clear()

@@ -1,0 +1,1 @@
+"""Storage: PostgreSQL (or TimescaleDB) through psycopg 3, migrations and repositories."""

@@ -1,0 +1,62 @@
+"""`gridhub demo` as a person runs it: embedded services, the demo site, clean exit."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from tests.conftest import free_port, write_site
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_for_health(url: str, process: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"demo exited early with {process.returncode}")
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                body: dict[str, Any] = response.json()
+                return body
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("demo did not become healthy in time")
+
+
+def test_demo_serves_the_site_on_embedded_services(
+    tmp_path: Path, demo_raw: dict[str, Any]
+) -> None:
+    demo_raw["site"]["data_dir"] = str(tmp_path / "data")
+    demo_raw["mqtt"] = {"embedded_port": 0}
+    port = free_port()
+    config = write_site(tmp_path, demo_raw, "demo.yaml")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "demo", "--config", str(config), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        health = _wait_for_health(f"http://127.0.0.1:{port}/api/health", process, timeout=60)
+        assert health["database"]["status"] == "up"
+        assert health["database"]["embedded"] is True
+        assert health["broker"]["status"] == "up"
+        assert health["broker"]["embedded"] is True
+        grids = httpx.get(f"http://127.0.0.1:{port}/api/grids", timeout=5).json()
+        assert len(grids["features"]) == 11
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "started embedded PostgreSQL" in output
+    assert "started embedded MQTT broker on mqtt://127.0.0.1:" in output
+    assert "stopped embedded PostgreSQL" in output
+    assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists()

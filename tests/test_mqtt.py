@@ -1,0 +1,62 @@
+"""The hub's MQTT link against the real Mosquitto broker."""
+
+from __future__ import annotations
+
+import queue
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from hub.errors import BrokerError
+from hub.mqtt import BrokerAddress, MqttLink
+from tests.conftest import free_port
+
+
+def test_publish_and_subscribe_round_trip(mqtt_url: str) -> None:
+    received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+    link = MqttLink(mqtt_url, "gridhub-test-link")
+    link.subscribe("gridhub/test/roundtrip/#", received.put)
+    link.start()
+    try:
+        assert link.connected
+        link.publish("gridhub/test/roundtrip/a", b'{"ok": true}')
+        message = received.get(timeout=5)
+    finally:
+        link.stop()
+    assert message.topic == "gridhub/test/roundtrip/a"
+    assert message.payload == b'{"ok": true}'
+    assert not link.connected
+
+
+def test_unreachable_broker_is_a_clear_error() -> None:
+    link = MqttLink(f"mqtt://127.0.0.1:{free_port()}", "gridhub-test-nobody")
+    with pytest.raises(BrokerError, match=r"cannot reach MQTT broker mqtt://127.0.0.1:\d+"):
+        link.start()
+
+
+@pytest.mark.parametrize(
+    ("url", "described"),
+    [
+        ("mqtt://broker:1883", "mqtt://broker:1883"),
+        ("mqtt://hub:s%40cret@broker", "mqtt://hub@broker:1883"),
+        ("mqtts://broker", "mqtts://broker:8883"),
+    ],
+)
+def test_broker_address_never_shows_the_password(url: str, described: str) -> None:
+    address = BrokerAddress.parse(url)
+    assert address.describe() == described
+    if address.username:
+        assert address.password == "s@cret"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://broker", "must start with mqtt://"),
+        ("mqtt://", "has no host"),
+        ("mqtt://broker:notaport", "invalid port"),
+    ],
+)
+def test_bad_broker_url(url: str, message: str) -> None:
+    with pytest.raises(BrokerError, match=message):
+        BrokerAddress.parse(url)

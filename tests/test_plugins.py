@@ -1,0 +1,61 @@
+"""The entry-point plugin registry, with real installed distributions (dist-info on sys.path)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.errors import PluginError
+from hub.plugins import load_registry
+
+
+@pytest.fixture
+def plugin_path(tmp_path: Path) -> Iterator[Path]:
+    """A directory on sys.path where a test installs a distribution by hand."""
+    sys.path.insert(0, str(tmp_path))
+    yield tmp_path
+    sys.path.remove(str(tmp_path))
+    for name in [m for m in sys.modules if m.startswith("acme_")]:
+        del sys.modules[name]
+
+
+def _install(root: Path, dist: str, module: str, source: str, entry: str) -> None:
+    (root / f"{module}.py").write_text(source)
+    info = root / f"{dist}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry)
+
+
+def test_plugins_register_by_entry_point_name(plugin_path: Path) -> None:
+    _install(
+        plugin_path, "acme_detectors", "acme_smoke",
+        "class SmokeDetector:\n    KIND = 'smoke_plume'\n",
+        "[gridhub.detectors]\nsmoke_plume = acme_smoke:SmokeDetector\n",
+    )  # fmt: skip
+    registry = load_registry()
+    assert "smoke_plume" in registry.names("gridhub.detectors")
+    plugin = registry.get("gridhub.detectors", "smoke_plume")
+    assert getattr(plugin, "KIND") == "smoke_plume"  # noqa: B009
+
+
+def test_a_broken_plugin_stops_startup_naming_it(plugin_path: Path) -> None:
+    _install(
+        plugin_path, "acme_broken", "acme_broken_source",
+        "import a_module_that_does_not_exist\n",
+        "[gridhub.sources]\nacme_cam = acme_broken_source:Source\n",
+    )  # fmt: skip
+    with pytest.raises(PluginError) as caught:
+        load_registry()
+    message = str(caught.value)
+    assert "plugin 'acme_cam' (gridhub.sources = acme_broken_source:Source)" in message
+    assert "No module named 'a_module_that_does_not_exist'" in message
+
+
+def test_unknown_kind_lists_what_is_installed() -> None:
+    registry = load_registry()
+    with pytest.raises(PluginError, match="no gridhub.notifiers plugin named 'pager'"):
+        registry.get("gridhub.notifiers", "pager")
