@@ -13,6 +13,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from hub import __version__
@@ -20,6 +21,7 @@ from hub.config import SiteConfig, json_schema, load_site
 from hub.errors import HubError
 from hub.hub import open_hub
 from hub.mqtt import BrokerAddress
+from hub.plugins import load_registry
 from hub.runtime import Endpoints, service_endpoints
 from hub.storage.db import connect
 from hub.storage.migrate import MigrationReport, migrate
@@ -33,7 +35,11 @@ Command = Callable[[argparse.Namespace], int]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `gridhub` console script."""
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except HubError as exc:  # a broken gridhub.cli plugin
+        print(f"gridhub: error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -75,7 +81,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_db_commands(commands)
     _add_config_commands(commands)
+    _add_plugin_commands(commands)
     return parser
+
+
+@dataclass(frozen=True, slots=True)
+class CliHooks:
+    """Where `gridhub.cli` plugins add their commands.
+
+    A plugin's entry point is a callable taking a `CliHooks`; it adds parsers to
+    `commands` (top level), `evaluations` (`gridhub eval NAME`) or `clip_makers`
+    (`gridhub eval make-clips NAME`) and sets ``command=`` on each.
+    """
+
+    commands: argparse._SubParsersAction[argparse.ArgumentParser]
+    evaluations: argparse._SubParsersAction[argparse.ArgumentParser]
+    clip_makers: argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def _add_plugin_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    evaluate = commands.add_parser("eval", help="detector evaluation and test clips")
+    evaluations = evaluate.add_subparsers(title="evaluations", metavar="NAME", required=True)
+    make_clips = evaluations.add_parser("make-clips", help="render evaluation clips")
+    clip_makers = make_clips.add_subparsers(title="scenarios", metavar="NAME", required=True)
+    hooks = CliHooks(commands, evaluations, clip_makers)
+    for name, register in load_registry(["gridhub.cli"]).plugins["gridhub.cli"].items():
+        if not callable(register):
+            raise HubError(f"gridhub.cli plugin '{name}' is not callable")
+        register(hooks)
 
 
 def _print_help(parser: argparse.ArgumentParser) -> int:

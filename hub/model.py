@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +62,54 @@ class SensorInfo:
     lat: float
     lon: float
     grid_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded camera image with both clocks.
+
+    `mono` (monotonic seconds) paces analysis and measures dwell and fall times;
+    `wall` (UTC) is what alerts and evidence report.
+    """
+
+    camera_id: str
+    seq: int
+    mono: float
+    wall: datetime
+    image: npt.NDArray[np.uint8]  # H x W x 3, BGR
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return int(self.image.shape[1]), int(self.image.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRef:
+    """A stored evidence file (snapshot or clip), relative to the data directory."""
+
+    kind: str  # "snapshot" | "clip"
+    path: str
+    media_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Something a detector or sensor flagged, before it becomes (or updates) a case.
+
+    `overlay` is what to draw on evidence: polylines in normalised image
+    coordinates (0..1), e.g. a trajectory or the outline of an offending box.
+    `region` names where it happened (a zone id) for de-duplication.
+    """
+
+    kind: str
+    started_at: datetime
+    confirmed_at: datetime
+    confidence: float
+    camera_id: str | None = None
+    sensor_id: str | None = None
+    region: str | None = None
+    summary: str = ""
+    overlay: tuple[tuple[tuple[float, float], ...], ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    evidence: tuple[EvidenceRef, ...] = ()

@@ -18,7 +18,7 @@ from hub.errors import PluginError
 
 log = logging.getLogger(__name__)
 
-GROUPS = ("gridhub.detectors", "gridhub.sources", "gridhub.notifiers")
+GROUPS = ("gridhub.detectors", "gridhub.sources", "gridhub.notifiers", "gridhub.cli")
 
 
 @dataclass

@@ -59,3 +59,17 @@ def test_unknown_kind_lists_what_is_installed() -> None:
     registry = load_registry()
     with pytest.raises(PluginError, match="no gridhub.notifiers plugin named 'pager'"):
         registry.get("gridhub.notifiers", "pager")
+
+
+def test_cli_plugins_add_commands(plugin_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _install(
+        plugin_path, "acme_cli", "acme_eval",
+        "def register(hooks):\n"
+        "    p = hooks.evaluations.add_parser('acme', help='evaluate acme')\n"
+        "    p.set_defaults(command=lambda args: print('acme evaluated') or 0)\n",
+        "[gridhub.cli]\nacme = acme_eval:register\n",
+    )  # fmt: skip
+    from hub.cli import main
+
+    assert main(["eval", "acme"]) == 0
+    assert "acme evaluated" in capsys.readouterr().out
