@@ -218,6 +218,17 @@ class SlaRules(Strict):
     )
 
 
+class DispatchSettings(Strict):
+    """Who counts as available when a case needs a patrol."""
+
+    max_fix_age_s: float = Field(
+        default=120, gt=0, description="A patrol whose last fix is older is not dispatched."
+    )
+    radius_m: float = Field(
+        default=3000, gt=0, description="Only patrols within this distance are asked."
+    )
+
+
 class DatabaseSettings(Strict):
     """Where cases, patrols and time series are stored."""
 
@@ -277,6 +288,9 @@ class SiteConfig(Strict):
     mqtt: MqttSettings = Field(default_factory=MqttSettings, description="MQTT broker.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP API.")
     sla: SlaRules = Field(default_factory=SlaRules, description="Deadlines and escalation.")
+    dispatch: DispatchSettings = Field(
+        default_factory=DispatchSettings, description="Nearest-available patrol rules."
+    )
     grids: list[Grid] = Field(min_length=1, description="The grid hierarchy.")
     patrols: list[Patrol] = Field(default_factory=list, description="Patrol teams.")
     cameras: list[Camera] = Field(default_factory=list, description="Cameras.")

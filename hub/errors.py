@@ -6,6 +6,9 @@
     ├── StorageError         the database is unreachable or a migration failed
     │   └── MigrationError   a migration failed or an applied one was edited
     ├── BrokerError          the MQTT broker is unreachable or refused us
+    ├── PayloadError         an MQTT message that is rejected (with a reason to count)
+    ├── CaseError            a case that does not exist or cannot take an action
+    │   └── TransitionError  an action not allowed from the case's state or for the role
     └── EmbeddedServiceError an embedded PostgreSQL or MQTT broker failed to start
 
 Adapters translate library errors into these with ``raise ... from exc`` so the
@@ -35,6 +38,27 @@ class MigrationError(StorageError):
 
 class BrokerError(HubError):
     """The MQTT broker cannot be reached or refused the connection."""
+
+
+class PayloadError(HubError):
+    """An incoming MQTT payload was rejected; `reason` is the metric label."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class CaseError(HubError):
+    """A case does not exist, or an action on it is invalid."""
+
+
+class TransitionError(CaseError):
+    """An action is not allowed from the case's state, or not for this role."""
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
 
 
 class EmbeddedServiceError(HubError):

@@ -62,3 +62,57 @@ class GridIndex:
 
     def __len__(self) -> int:
         return len(self._grids)
+
+
+@dataclass(frozen=True, slots=True)
+class GridNode:
+    """A grid's place in the hierarchy, as the topology needs it."""
+
+    grid_id: str
+    level: str
+    parent_id: str | None
+    geojson: Mapping[str, Any]
+
+
+class GridTopology:
+    """How grids relate: which grid-level cell and community a grid belongs to,
+    and which grid-level cells border each other (小事不出格, then neighbours)."""
+
+    def __init__(self, nodes: Iterable[GridNode]) -> None:
+        self._nodes = {n.grid_id: n for n in nodes}
+        self._cell = {gid: self._ancestor_at(gid, "grid") for gid in self._nodes}
+        self._community = {gid: self._ancestor_at(gid, "community") for gid in self._nodes}
+        self._neighbours = self._find_neighbours()
+
+    def cell(self, grid_id: str | None) -> str | None:
+        """The grid-level cell holding `grid_id` (itself for a grid, its parent for a
+        micro-grid); None for streets, communities and unknown ids."""
+        return self._cell.get(grid_id) if grid_id else None
+
+    def community(self, grid_id: str | None) -> str | None:
+        """The community holding `grid_id`, or None."""
+        return self._community.get(grid_id) if grid_id else None
+
+    def neighbours(self, cell_id: str) -> frozenset[str]:
+        """Grid-level cells whose boundaries touch `cell_id`'s."""
+        return self._neighbours.get(cell_id, frozenset())
+
+    def _ancestor_at(self, grid_id: str, level: str) -> str | None:
+        node: GridNode | None = self._nodes.get(grid_id)
+        while node is not None:
+            if node.level == level:
+                return node.grid_id
+            if LEVEL_DEPTH[node.level] < LEVEL_DEPTH[level]:
+                return None
+            node = self._nodes.get(node.parent_id) if node.parent_id else None
+        return None
+
+    def _find_neighbours(self) -> dict[str, frozenset[str]]:
+        cells = [n for n in self._nodes.values() if n.level == "grid"]
+        shapes = [shape(n.geojson) for n in cells]
+        tree = STRtree(shapes)
+        found: dict[str, frozenset[str]] = {}
+        for i, node in enumerate(cells):
+            hits = tree.query(shapes[i], predicate="intersects")
+            found[node.grid_id] = frozenset(cells[int(j)].grid_id for j in hits if int(j) != i)
+        return found

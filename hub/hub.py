@@ -1,27 +1,35 @@
 """The running hub: the parts every interface shares, built in one place.
 
 `open_hub` opens the connection pool, writes the site file into the database,
-and connects to the MQTT broker; the API's lifespan and the CLI commands use it,
-so there are no module-level singletons and tests build a hub per test.
+builds the grid and patrol indexes, starts the position writer, the patrol
+ingest and the dispatcher, and connects to the MQTT broker; closing it stops
+them in reverse order (the position writer flushes what it holds). The API and
+the CLI use it; there are no module-level singletons and tests build a hub each.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from psycopg_pool import ConnectionPool
 
 from hub.clock import Clock, SystemClock
 from hub.config import SiteConfig
-from hub.geo import GridIndex
+from hub.geo import GridIndex, GridNode, GridTopology
 from hub.metrics import HubMetrics
+from hub.model import GridInfo
 from hub.mqtt import MqttLink
+from hub.patrols.dispatch import Dispatcher
+from hub.patrols.index import AvailabilityRules, PatrolIndex
+from hub.patrols.ingest import PatrolIngest
+from hub.patrols.writer import PositionWriter
 from hub.runtime import Endpoints
 from hub.storage.db import open_pool
-from hub.storage.site_repo import grid_index, list_grids, sync_site
+from hub.storage.site_repo import grid_index, list_grids, list_patrols, sync_site
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +44,45 @@ class Hub:
     mqtt: MqttLink
     metrics: HubMetrics
     grids: GridIndex
+    topology: GridTopology
+    patrols: PatrolIndex
+    ingest: PatrolIngest
+    positions: PositionWriter
+    dispatcher: Dispatcher
     clock: Clock
+
+
+def topology_of(grids: list[GridInfo]) -> GridTopology:
+    return GridTopology(GridNode(g.id, g.level, g.parent_id, g.geometry) for g in grids)
 
 
 @contextmanager
 def open_hub(site: SiteConfig, endpoints: Endpoints, clock: Clock | None = None) -> Iterator[Hub]:
-    """Connect to the (migrated) database and the broker; close both on exit."""
-    pool = open_pool(endpoints.database_url, site.database.pool_size)
-    try:
+    """Run the hub's parts against a migrated database and a broker; stop them on exit."""
+    clock = clock or SystemClock()
+    metrics = HubMetrics()
+    with ExitStack() as stack:
+        pool = open_pool(endpoints.database_url, site.database.pool_size)
+        stack.callback(pool.close)
         with pool.connection() as conn:
             sync_site(conn, site)
-            grids = grid_index(list_grids(conn))
-        link = MqttLink(endpoints.broker_url, f"{site.mqtt.client_id}-hub")
+            grids, patrols = list_grids(conn), list_patrols(conn)
+        topology = topology_of(grids)
+        rules = AvailabilityRules(site.dispatch.max_fix_age_s, site.dispatch.radius_m)
+        index = PatrolIndex(topology, clock, rules)
+        writer = PositionWriter(pool, on_written=metrics.positions_written.inc)
+        writer.start()
+        stack.callback(writer.stop)
+        link = MqttLink(endpoints.broker_url, f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}")
+        ingest = PatrolIngest(index, writer, pool, metrics, clock)
+        ingest.set_roster(patrols)
+        ingest.subscribe(link)
         link.start()
-        try:
-            yield Hub(site, endpoints, pool, link, HubMetrics(), grids, clock or SystemClock())
-        finally:
-            link.stop()
-    finally:
-        pool.close()
+        stack.callback(link.stop)
+        dispatcher = Dispatcher(pool, index, link, metrics, clock, site.sla)
+        dispatcher.start()
+        stack.callback(dispatcher.stop)
+        yield Hub(
+            site, endpoints, pool, link, metrics, grid_index(grids), topology, index, ingest,
+            writer, dispatcher, clock,
+        )  # fmt: skip

@@ -27,5 +27,30 @@ class HubMetrics:
             registry=self.registry,
         )
 
+        self.mqtt_rejected = Counter(
+            "gridhub_mqtt_rejected",
+            "MQTT messages rejected, by channel and reason.",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
+        self.patrol_fixes = Counter(
+            "gridhub_patrol_fixes",
+            "Patrol fixes accepted, by source; out_of_order ones are stored but do not move "
+            "the patrol.",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
+        self.positions_written = Counter(
+            "gridhub_patrol_positions_written",
+            "Patrol positions written to the database.",
+            registry=self.registry,
+        )
+        self.dispatches = Counter(
+            "gridhub_dispatches",
+            "Dispatch events: created, published, accepted, declined, expired, escalated.",
+            ["event"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -113,3 +113,40 @@ class Alert:
     overlay: tuple[tuple[tuple[float, float], ...], ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     evidence: tuple[EvidenceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PatrolFix:
+    """One accepted position report of a patrol's device."""
+
+    patrol_id: str
+    lat: float
+    lon: float
+    ts: datetime
+    accuracy_m: float | None = None
+    speed_mps: float | None = None
+    heading_deg: float | None = None
+    battery_pct: float | None = None
+    source: str = "native"  # "native" | "owntracks"
+
+
+@dataclass(frozen=True, slots=True)
+class PatrolState:
+    """What the live index knows about one patrol."""
+
+    patrol_id: str
+    grid_id: str
+    enabled: bool
+    duty_status: str  # "on_duty" | "off_duty" | "busy"
+    fix: PatrolFix | None
+    dispatch_id: int | None  # the live dispatch it is working on, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A patrol that could take a case, with why it ranks where it does."""
+
+    patrol_id: str
+    tier: int  # 0 own grid, 1 neighbouring grid, 2 same community, 3 anywhere in range
+    cost: float  # metres straight-line by default; seconds with a routing engine
+    distance_m: float

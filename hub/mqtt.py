@@ -63,6 +63,14 @@ class BrokerAddress:
         return f"{scheme}://{user}{self.host}:{self.port}"
 
 
+def _guarded(handler: MessageHandler, message: mqtt.MQTTMessage) -> None:
+    """Run a handler; a bug in one never kills paho's network thread."""
+    try:
+        handler(message)
+    except Exception:
+        log.exception("handler for %s failed", message.topic)
+
+
 class MqttLink:
     """One paho client with a known connection state and durable subscriptions."""
 
@@ -109,7 +117,7 @@ class MqttLink:
         """Route `topic` to `handler`, now and after every reconnect."""
         with self._lock:
             self._subscriptions[topic] = qos
-        self._client.message_callback_add(topic, lambda _c, _u, msg: handler(msg))
+        self._client.message_callback_add(topic, lambda _c, _u, msg: _guarded(handler, msg))
         if self.connected:
             self._client.subscribe(topic, qos)
 

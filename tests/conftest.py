@@ -7,19 +7,29 @@ where the servers are part of the contract.
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import socket
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 import yaml
+from paho.mqtt.enums import CallbackAPIVersion
 from psycopg import sql
 
+from hub.clock import Clock
+from hub.config import SiteConfig, load_site
+from hub.hub import Hub, open_hub
 from hub.mqtt import BrokerAddress
+from hub.runtime import Endpoints
 from hub.storage.migrate import migrate
 from hub.storage.timescale import TimeseriesPolicy
 
@@ -96,3 +106,68 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 10.0, step: float = 0.05) -> None:
+    """Poll `predicate` until it is truthy, or fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(step)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+class Device:
+    """A patrol device (or any MQTT client) talking raw payloads to a real broker."""
+
+    def __init__(self, url: str, client_id: str, subscribe: str | None = None) -> None:
+        address = BrokerAddress.parse(url)
+        self.received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client.on_message = lambda _c, _u, msg: self.received.put(msg)
+        self.client.connect(address.host, address.port)
+        self.client.loop_start()
+        if subscribe:
+            self.client.subscribe(subscribe, qos=1)
+        time.sleep(0.2)
+
+    def publish(self, topic: str, payload: bytes | str) -> None:
+        data = payload.encode() if isinstance(payload, str) else payload
+        self.client.publish(topic, data, qos=1).wait_for_publish(5)
+
+    def next_json(self, timeout: float = 5.0) -> dict[str, Any]:
+        message = self.received.get(timeout=timeout)
+        value: dict[str, Any] = json.loads(message.payload)
+        return value
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+HubFactory = Callable[..., Hub]
+
+
+@pytest.fixture
+def hub_factory(migrated_db: str, mqtt_url: str) -> Iterator[HubFactory]:
+    """Open hubs on a fresh database and the real broker; all closed after the test."""
+
+    with ExitStack() as stack:
+
+        def make(clock: Clock | None = None, raw: dict[str, Any] | None = None) -> Hub:
+            site = load_site(DEMO_CONFIG) if raw is None else _site_from(raw)
+            endpoints = Endpoints(migrated_db, False, mqtt_url, False)
+            return stack.enter_context(open_hub(site, endpoints, clock))
+
+        yield make
+
+
+def _site_from(raw: dict[str, Any]) -> SiteConfig:
+    return SiteConfig.model_validate(raw)
+
+
+def metric(hub: Hub, name: str, **labels: str) -> float:
+    """Current value of a hub metric sample (0 when never incremented)."""
+    value = hub.metrics.registry.get_sample_value(name, labels)
+    return value or 0.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hub import __version__
-from hub.api import health, site
+from hub.api import health, patrols, site
 from hub.hub import Hub
 
 
@@ -25,4 +25,5 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.hub = hub
     app.include_router(health.router)
     app.include_router(site.router)
+    app.include_router(patrols.router)
     return app

@@ -1,4 +1,4 @@
-"""The site as the dashboard sees it: grids (GeoJSON), patrols and cameras."""
+"""The site as the dashboard sees it: grids (GeoJSON), cameras and sensors."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from hub.api.deps import HubDep
-from hub.model import CameraInfo, PatrolInfo, SensorInfo
-from hub.storage.site_repo import list_cameras, list_grids, list_patrols, list_sensors
+from hub.model import CameraInfo, SensorInfo
+from hub.storage.site_repo import list_cameras, list_grids, list_sensors
 
 router = APIRouter(tags=["site"])
 
@@ -33,12 +33,6 @@ def grids(hub: HubDep) -> dict[str, Any]:
         for g in rows
     ]
     return {"type": "FeatureCollection", "features": features}
-
-
-@router.get("/api/patrols", summary="Registered patrols")
-def patrols(hub: HubDep) -> list[PatrolInfo]:
-    with hub.pool.connection() as conn:
-        return list_patrols(conn)
 
 
 @router.get("/api/cameras", summary="Cameras (source URLs are never returned)")

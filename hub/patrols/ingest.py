@@ -1,0 +1,152 @@
+"""MQTT ingest of patrol locations and duty status (native topics and OwnTracks).
+
+Topics:
+  gridhub/patrols/{patrol_id}/location   native JSON fix (see payloads.py)
+  gridhub/patrols/{patrol_id}/status     on_duty | off_duty | busy
+  owntracks/{user}/{device}              OwnTracks, mapped to a patrol by the site file
+
+A fix from an unknown or disabled patrol, or one that fails validation, is
+rejected: counted by reason in /metrics and logged once per source per minute.
+An accepted fix goes to the live index (unless older than the one held) and to
+the batched history writer. Handlers never raise: one bad message never stops
+the MQTT client.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+import paho.mqtt.client as mqtt
+from psycopg_pool import ConnectionPool
+
+from hub.clock import Clock
+from hub.errors import PayloadError
+from hub.metrics import HubMetrics
+from hub.model import PatrolFix, PatrolInfo
+from hub.mqtt import MqttLink
+from hub.patrols.index import PatrolIndex
+from hub.patrols.payloads import parse_native_location, parse_owntracks, parse_status
+from hub.patrols.writer import PositionWriter
+from hub.throttle import ThrottledLog
+
+log = logging.getLogger(__name__)
+
+LOCATION_TOPIC = "gridhub/patrols/+/location"
+STATUS_TOPIC = "gridhub/patrols/+/status"
+OWNTRACKS_TOPIC = "owntracks/+/+"
+
+
+class PatrolIngest:
+    """Turns patrol MQTT messages into index updates and stored positions."""
+
+    def __init__(
+        self, index: PatrolIndex, writer: PositionWriter, pool: ConnectionPool,
+        metrics: HubMetrics, clock: Clock,
+    ) -> None:  # fmt: skip
+        self._index = index
+        self._writer = writer
+        self._pool = pool
+        self._metrics = metrics
+        self._clock = clock
+        self._throttle = ThrottledLog(log, clock)
+        self._lock = threading.Lock()
+        self._enabled: set[str] = set()
+        self._owntracks: dict[tuple[str, str], str] = {}
+
+    def set_roster(self, patrols: Iterable[PatrolInfo]) -> None:
+        """Which patrols exist, are enabled, and which OwnTracks devices they use."""
+        patrols = list(patrols)
+        with self._lock:
+            self._enabled = {p.id for p in patrols if p.enabled}
+            self._owntracks = {
+                (p.owntracks_user, p.owntracks_device): p.id
+                for p in patrols
+                if p.owntracks_user and p.owntracks_device
+            }
+        self._index.register(patrols)
+
+    def subscribe(self, link: MqttLink) -> None:
+        # Fixes are high-volume telemetry where the newest wins: QoS 0 from the broker
+        # avoids Mosquitto's per-client QoS 1 queue limit (max_queued_messages, 1000 by
+        # default), which drops bursts. Status changes are rare and must arrive: QoS 1.
+        link.subscribe(LOCATION_TOPIC, self.on_location, qos=0)
+        link.subscribe(OWNTRACKS_TOPIC, self.on_owntracks, qos=0)
+        link.subscribe(STATUS_TOPIC, self.on_status, qos=1)
+
+    def on_location(self, message: mqtt.MQTTMessage) -> None:
+        patrol_id = message.topic.split("/")[2]
+        try:
+            self._check_patrol(patrol_id)
+            report = parse_native_location(patrol_id, message.payload, self._clock.now())
+        except PayloadError as exc:
+            self._reject("location", patrol_id, exc)
+            return
+        self._accept(report.fix)
+        if report.duty_status is not None:
+            self._set_duty(patrol_id, report.duty_status)
+
+    def on_owntracks(self, message: mqtt.MQTTMessage) -> None:
+        _, user, device = message.topic.split("/")
+        try:
+            patrol_id = self._owntracks_patrol(user, device)
+            fix = parse_owntracks(patrol_id, message.payload, self._clock.now())
+        except PayloadError as exc:
+            self._reject("owntracks", f"{user}/{device}", exc)
+            return
+        if fix is not None:
+            self._accept(fix)
+
+    def on_status(self, message: mqtt.MQTTMessage) -> None:
+        patrol_id = message.topic.split("/")[2]
+        try:
+            self._check_patrol(patrol_id)
+            report = parse_status(message.payload)
+        except PayloadError as exc:
+            self._reject("status", patrol_id, exc)
+            return
+        self._set_duty(patrol_id, report.duty_status)
+
+    def _check_patrol(self, patrol_id: str) -> None:
+        with self._lock:
+            if patrol_id in self._enabled:
+                return
+        if patrol_id in self._index:
+            raise PayloadError("disabled_patrol", f"patrol {patrol_id} is disabled")
+        raise PayloadError("unknown_patrol", f"no patrol {patrol_id!r} in the registry")
+
+    def _owntracks_patrol(self, user: str, device: str) -> str:
+        with self._lock:
+            patrol_id = self._owntracks.get((user, device))
+        if patrol_id is None:
+            raise PayloadError("unknown_patrol", f"OwnTracks {user}/{device} maps to no patrol")
+        self._check_patrol(patrol_id)
+        return patrol_id
+
+    def _accept(self, fix: PatrolFix) -> None:
+        moved = self._index.update_fix(fix)
+        self._writer.put(fix)
+        outcome = "accepted" if moved else "out_of_order"
+        self._metrics.patrol_fixes.labels(fix.source, outcome).inc()
+
+    def _set_duty(self, patrol_id: str, duty_status: str) -> None:
+        state = self._index.get(patrol_id)
+        if state is not None and state.duty_status == duty_status:
+            return
+        self._index.set_duty(patrol_id, duty_status)
+        try:
+            with self._pool.connection(timeout=5) as conn:
+                conn.execute(
+                    "UPDATE patrols SET duty_status = %s, updated_at = now() WHERE id = %s",
+                    (duty_status, patrol_id),
+                )
+        except Exception as exc:  # the live index has it; the row catches up on next change
+            log.warning("could not store duty status of %s: %s", patrol_id, exc)
+
+    def _reject(self, channel: str, source: str, exc: PayloadError) -> None:
+        self._metrics.mqtt_rejected.labels(channel, exc.reason).inc()
+        self._throttle.warning(
+            f"{channel}:{source}:{exc.reason}", "rejected %s message from %s: %s",
+            channel, source, exc,
+        )  # fmt: skip

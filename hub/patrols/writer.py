@@ -1,0 +1,122 @@
+"""Batched writes of patrol positions: one COPY per batch, not one INSERT per fix.
+
+Ingest threads `put()` fixes into a bounded in-memory buffer; one writer thread
+takes up to `batch_size` at a time (or whatever came within `max_delay_s`) and
+COPYs them into `patrol_positions` in one transaction. If the database fails,
+the batch is kept and retried with backoff, so nothing accepted is lost while the
+buffer has room; past `max_buffer` fixes the oldest are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from hub.model import PatrolFix
+
+log = logging.getLogger(__name__)
+
+COPY_SQL = (
+    "COPY patrol_positions (patrol_id, ts, lat, lon, accuracy_m, speed_mps, heading_deg,"
+    " battery_pct, source) FROM STDIN"
+)
+
+
+class PositionWriter:
+    """A background thread that writes fixes to PostgreSQL in batches."""
+
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        batch_size: int = 5000,
+        max_delay_s: float = 0.05,
+        max_buffer: int = 1_000_000,
+        on_written: Callable[[int], None] | None = None,
+    ) -> None:
+        self._pool = pool
+        self._batch_size = batch_size
+        self._max_delay_s = max_delay_s
+        self._max_buffer = max_buffer
+        self._on_written = on_written or (lambda _n: None)
+        self._buffer: deque[PatrolFix] = deque()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="position-writer", daemon=True)
+        self.written = 0
+        self.dropped = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def put(self, fix: PatrolFix) -> None:
+        with self._cond:
+            if len(self._buffer) >= self._max_buffer:
+                self._buffer.popleft()
+                self.dropped += 1
+            self._buffer.append(fix)
+            if len(self._buffer) == 1 or len(self._buffer) >= self._batch_size:
+                self._cond.notify()
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Flush what is buffered (within `timeout_s`) and stop the thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            batch = self._take()
+            if not batch:
+                return
+            while not self._write(batch):
+                if self._stopping and backoff > 8:
+                    self._requeue(batch)
+                    return
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+            backoff = 0.5
+
+    def _take(self) -> list[PatrolFix]:
+        """Wait for fixes, give a batch `max_delay_s` to fill; empty means stop."""
+        with self._cond:
+            while not self._buffer and not self._stopping:
+                self._cond.wait()
+            if not self._stopping and len(self._buffer) < self._batch_size:
+                self._cond.wait(self._max_delay_s)
+            n = min(len(self._buffer), self._batch_size)
+            return [self._buffer.popleft() for _ in range(n)]
+
+    def _requeue(self, batch: list[PatrolFix]) -> None:
+        with self._cond:
+            self._buffer.extendleft(reversed(batch))
+
+    def _write(self, batch: list[PatrolFix]) -> bool:
+        try:
+            with (
+                self._pool.connection(timeout=5) as conn,
+                conn.cursor() as cur,
+                cur.copy(COPY_SQL) as copy,
+            ):
+                for f in batch:
+                    copy.write_row(
+                        (f.patrol_id, f.ts, f.lat, f.lon, f.accuracy_m, f.speed_mps,
+                         f.heading_deg, f.battery_pct, f.source)
+                    )  # fmt: skip
+        except (psycopg.Error, PoolTimeout) as exc:
+            log.warning("could not write %d patrol positions (will retry): %s", len(batch), exc)
+            return False
+        self.written += len(batch)
+        self._on_written(len(batch))
+        return True
