@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hub import __version__
-from hub.config import SiteConfig, json_schema, load_site
+from hub.config import json_schema, load_site
 from hub.errors import HubError
-from hub.hub import open_hub
 from hub.mqtt import BrokerAddress
+from hub.patrols.simulator import PatrolSimulator, SimSettings
 from hub.plugins import load_registry
-from hub.runtime import Endpoints, service_endpoints
-from hub.storage.db import connect
-from hub.storage.migrate import MigrationReport, migrate
+from hub.runtime import service_endpoints
+from hub.serve import probe_broker, run_migrations, serve, timeseries_policy
+from hub.storage.migrate import MigrationReport
 from hub.storage.timescale import TimeseriesPolicy
 
 log = logging.getLogger("gridhub")
@@ -81,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_db_commands(commands)
     _add_config_commands(commands)
+    _add_patrol_commands(commands)
     _add_plugin_commands(commands)
     return parser
 
@@ -123,6 +122,38 @@ def _add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     db_migrate.add_argument("--config", type=Path, help="site YAML file (for the database URL)")
     db_migrate.add_argument("--url", help="postgresql:// URL (overrides the config)")
     db_migrate.set_defaults(command=cmd_db_migrate)
+
+
+def _add_patrol_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    patrol = commands.add_parser("patrol", help="patrol tools")
+    patrol_commands = patrol.add_subparsers(title="patrol commands", metavar="COMMAND",
+                                            required=True)  # fmt: skip
+    simulate = patrol_commands.add_parser(
+        "simulate", help="simulated patrols that walk, report and answer dispatches"
+    )
+    simulate.add_argument("--config", type=Path, default=DEMO_CONFIG, help="site YAML file")
+    simulate.add_argument("--count", type=int, help="how many of the site's patrols (default all)")
+    simulate.add_argument("--mqtt-url", help="broker (default: the site's, or its embedded port)")
+    simulate.add_argument("--duration", type=float, help="seconds to run (default: until Ctrl-C)")
+    simulate.add_argument("--report-every", type=float, default=5.0, help="seconds between fixes")
+    simulate.add_argument("--seed", type=int, default=0, help="random seed for the walks")
+    simulate.set_defaults(command=cmd_patrol_simulate)
+
+
+def cmd_patrol_simulate(args: argparse.Namespace) -> int:
+    site = load_site(args.config)
+    url = args.mqtt_url or (
+        site.mqtt.url.get_secret_value() if site.mqtt.url
+        else f"mqtt://127.0.0.1:{site.mqtt.embedded_port}"
+    )  # fmt: skip
+    probe_broker(url)
+    settings = SimSettings(report_every_s=args.report_every)
+    simulator = PatrolSimulator(site, args.count, args.seed, settings)
+    log.info(
+        "simulating %d patrols on %s", len(simulator.patrols), BrokerAddress.parse(url).describe()
+    )
+    simulator.run(url, args.duration)
+    return 0
 
 
 def _add_config_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -170,18 +201,6 @@ def _print_report(report: MigrationReport) -> None:
     print(f"schema version {report.current_version:04d}; applied: {applied}; {timescale}")  # noqa: T201
 
 
-def timeseries_policy(site: SiteConfig) -> TimeseriesPolicy:
-    return TimeseriesPolicy(
-        retention_days=dict(site.database.retention_days),
-        compress_after_days=site.database.compress_after_days,
-    )
-
-
-def run_migrations(url: str, policy: TimeseriesPolicy) -> MigrationReport:
-    with connect(url, autocommit=True) as conn:
-        return migrate(conn, policy)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     site = load_site(args.config)
     serve(site, args.host or site.api.host, args.port or site.api.port, wait_s=args.wait)
@@ -191,73 +210,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     site = load_site(args.config)
     port = args.port if args.port is not None else site.api.port
-    serve(site, site.api.host, port)
+    serve(site, site.api.host, port, simulate=True)
     return 0
-
-
-def serve(site: SiteConfig, host: str, port: int, wait_s: float = 0.0) -> None:
-    """Start services, migrate, and serve the API until interrupted."""
-    import uvicorn
-
-    from hub.api.app import create_app
-
-    ensure_port_free(host, port)
-    with service_endpoints(site) as endpoints:
-        wait_for_services(endpoints, wait_s)
-        report = run_migrations(endpoints.database_url, timeseries_policy(site))
-        log.info("database schema at version %04d", report.current_version)
-        with open_hub(site, endpoints) as hub:
-            _announce(site, endpoints, host, port)
-            uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
-
-
-def wait_for_services(endpoints: Endpoints, wait_s: float) -> None:
-    """Retry the database and broker until they answer or `wait_s` has passed."""
-    deadline = time.monotonic() + wait_s
-    checks: list[Callable[[], None]] = [
-        lambda: connect(endpoints.database_url).close(),
-        lambda: _probe_broker(endpoints.broker_url),
-    ]
-    for check in checks:
-        while True:
-            try:
-                check()
-                break
-            except HubError as exc:
-                if time.monotonic() >= deadline:
-                    raise
-                log.info("waiting for dependencies: %s", exc)
-                time.sleep(2)
-
-
-def _probe_broker(url: str) -> None:
-    address = BrokerAddress.parse(url)
-    try:
-        socket.create_connection((address.host, address.port), timeout=3).close()
-    except OSError as exc:
-        raise HubError(f"cannot reach MQTT broker {address.describe()}: {exc}") from exc
-
-
-def _announce(site: SiteConfig, endpoints: Endpoints, host: str, port: int) -> None:
-    where = endpoints.describe()
-    log.info(
-        "%s: serving http://%s:%d/ (API docs at /docs); database %s, MQTT %s",
-        site.site.name,
-        host,
-        port,
-        where["database"],
-        where["broker"],
-    )
-
-
-def ensure_port_free(host: str, port: int) -> None:
-    """Fail early, and clearly, when the HTTP port is taken."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise HubError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 if __name__ == "__main__":

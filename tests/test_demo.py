@@ -12,7 +12,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import free_port, write_site
+from tests.conftest import free_port, wait_until, write_site
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ def _wait_for_health(url: str, process: subprocess.Popen[str], timeout: float) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"demo exited early with {process.returncode}")
+            raise AssertionError(f"demo exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}")
         try:
             response = httpx.get(url, timeout=2)
             if response.status_code == 200:
@@ -31,6 +31,11 @@ def _wait_for_health(url: str, process: subprocess.Popen[str], timeout: float) -
             pass
         time.sleep(0.3)
     raise AssertionError("demo did not become healthy in time")
+
+
+def _patrols_on_duty(port: int) -> int:
+    patrols = httpx.get(f"http://127.0.0.1:{port}/api/patrols", timeout=5).json()
+    return sum(1 for p in patrols if p["available"])
 
 
 def test_demo_serves_the_site_on_embedded_services(
@@ -52,6 +57,7 @@ def test_demo_serves_the_site_on_embedded_services(
         assert health["broker"]["embedded"] is True
         grids = httpx.get(f"http://127.0.0.1:{port}/api/grids", timeout=5).json()
         assert len(grids["features"]) == 11
+        wait_until(lambda: _patrols_on_duty(port) == 10, timeout=15)
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable
 
 import paho.mqtt.client as mqtt
+from prometheus_client import Counter
 from psycopg_pool import ConnectionPool
 
 from hub.clock import Clock
@@ -54,6 +55,7 @@ class PatrolIngest:
         self._lock = threading.Lock()
         self._enabled: set[str] = set()
         self._owntracks: dict[tuple[str, str], str] = {}
+        self._fix_counters: dict[tuple[str, str], Counter] = {}
 
     def set_roster(self, patrols: Iterable[PatrolInfo]) -> None:
         """Which patrols exist, are enabled, and which OwnTracks devices they use."""
@@ -127,8 +129,15 @@ class PatrolIngest:
     def _accept(self, fix: PatrolFix) -> None:
         moved = self._index.update_fix(fix)
         self._writer.put(fix)
-        outcome = "accepted" if moved else "out_of_order"
-        self._metrics.patrol_fixes.labels(fix.source, outcome).inc()
+        self._fix_counter(fix.source, "accepted" if moved else "out_of_order").inc()
+
+    def _fix_counter(self, source: str, outcome: str) -> Counter:
+        """The labelled counter, cached: `labels()` is too slow for every message."""
+        key = (source, outcome)
+        counter = self._fix_counters.get(key)
+        if counter is None:
+            counter = self._fix_counters[key] = self._metrics.patrol_fixes.labels(*key)
+        return counter
 
     def _set_duty(self, patrol_id: str, duty_status: str) -> None:
         state = self._index.get(patrol_id)
