@@ -54,7 +54,9 @@ def publish(url: str, count: int, rate: float, ready: Any) -> None:
             if delay > 0:
                 time.sleep(delay)
         pid = f"P{n % PATROLS:05d}"
-        body = {"lat": 30.2 + (n % 997) / 1e4, "lon": 120.1 + (n % 991) / 1e4, "ts": time.time()}
+        # Spread over the synthetic 20 x 20 km city (bench.common.synthetic_city).
+        body = {"lat": 30.2 + (n * 7919 % 2000) / 1e4, "lon": 120.1 + (n * 104729 % 2000) / 1e4,
+                "ts": time.time()}  # fmt: skip
         client.publish(f"gridhub/patrols/{pid}/location", json.dumps(body).encode(), qos=0)
     time.sleep(1)
     client.loop_stop()
