@@ -21,7 +21,9 @@ def _wait_for_health(url: str, process: subprocess.Popen[str], timeout: float) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"demo exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}")
+            raise AssertionError(
+                f"demo exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}"
+            )
         try:
             response = httpx.get(url, timeout=2)
             if response.status_code == 200:

@@ -116,8 +116,12 @@ def test_timeout_reassigns_to_the_next_patrol(
     clock.advance(31)  # the relay thread notices within its poll interval
     second = devices["P07"].next_json()  # P07's home grid is WT-QH-01 too
     assert second["case_id"] == case_id and second["attempt"] == 2
-    states = [(d.patrol_id, d.state) for d in hub.dispatcher.dispatches_for(case_id)]
-    assert states == [("P01", "expired"), ("P07", "sent")]
+    wait_until(  # the relay marks it sent when its transaction commits, after the PUBACK
+        lambda: (
+            [(d.patrol_id, d.state) for d in hub.dispatcher.dispatches_for(case_id)]
+            == [("P01", "expired"), ("P07", "sent")]
+        )
+    )
     assert hub.patrols.available("P01")  # free again, but not asked twice for this case
 
 
