@@ -11,10 +11,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from hub import __version__
+from hub.auth import ROLES, add_user, issue_token
 from hub.config import json_schema, load_site
 from hub.errors import HubError
 from hub.mqtt import BrokerAddress
@@ -22,6 +24,7 @@ from hub.patrols.simulator import PatrolSimulator, SimSettings
 from hub.plugins import load_registry
 from hub.runtime import service_endpoints
 from hub.serve import probe_broker, run_migrations, serve, timeseries_policy
+from hub.storage.db import connect
 from hub.storage.migrate import MigrationReport
 from hub.storage.timescale import TimeseriesPolicy
 
@@ -80,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db_commands(commands)
     _add_config_commands(commands)
     _add_patrol_commands(commands)
+    _add_user_commands(commands)
     _add_plugin_commands(commands)
     return parser
 
@@ -156,6 +160,36 @@ def cmd_patrol_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = commands.add_parser("user", help="API users and tokens")
+    user_commands = user.add_subparsers(title="user commands", metavar="COMMAND", required=True)
+    add = user_commands.add_parser("add", help="add a user and print its API token (once)")
+    add.add_argument("name", help="user name")
+    add.add_argument("--role", required=True, choices=ROLES, help="what the user may do")
+    add.add_argument("--patrol", help="the patrol a patrol user acts for")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read a dashboard login password from standard input")  # fmt: skip
+    add.add_argument("--config", type=Path, default=DEMO_CONFIG, help="site YAML file")
+    add.add_argument("--url", help="postgresql:// URL (overrides the config)")
+    add.set_defaults(command=cmd_user_add)
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    if args.password_stdin and not password:
+        raise HubError("--password-stdin got an empty password")
+    with ExitStack() as stack:
+        url = (
+            args.url or stack.enter_context(service_endpoints(load_site(args.config))).database_url
+        )
+        with connect(url) as conn:
+            user_id = add_user(conn, args.name, args.role, args.patrol, password)
+            token = issue_token(conn, user_id)
+    print(f"user {args.name} ({args.role}) added; API token (shown once):")  # noqa: T201
+    print(token)  # noqa: T201
+    return 0
+
+
 def _add_config_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     config = commands.add_parser("config", help="site file tools")
     config_commands = config.add_subparsers(
@@ -210,7 +244,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     site = load_site(args.config)
     port = args.port if args.port is not None else site.api.port
-    serve(site, site.api.host, port, simulate=True)
+    serve(site, site.api.host, port, demo=True)
     return 0
 
 

@@ -203,11 +203,21 @@ class Sensor(Strict):
     )
 
 
+class GridSla(Strict):
+    """Deadlines for one grid, where they differ from the site's."""
+
+    accept_s: float | None = Field(default=None, gt=0, description="Seconds to accept.")
+    arrive_s: float | None = Field(default=None, gt=0, description="Seconds to arrive.")
+
+
 class SlaRules(Strict):
     """Response deadlines (五分钟响应) and the escalation ladder."""
 
     accept_s: float = Field(default=300, gt=0, description="Seconds to accept a new case.")
     arrive_s: float = Field(default=300, gt=0, description="Seconds from dispatch to arrival.")
+    per_grid: dict[str, GridSla] = Field(
+        default_factory=dict, description="Grid id -> deadlines that differ from the above."
+    )
     dispatch_timeout_s: float = Field(
         default=60, gt=0, description="Seconds a patrol has to accept before the next is asked."
     )
@@ -216,6 +226,42 @@ class SlaRules(Strict):
         min_length=1,
         description="Who is told, in order, each time a deadline is missed.",
     )
+
+
+class Scenario(Strict):
+    """How alerts of one kind become cases."""
+
+    title: str = Field(description="Case title, e.g. 高空抛物.")
+    severity: int = Field(default=2, ge=1, le=4, description="1 low … 4 critical.")
+    accept_s: float | None = Field(default=None, gt=0, description="Overrides sla.accept_s.")
+    arrive_s: float | None = Field(default=None, gt=0, description="Overrides sla.arrive_s.")
+    dedupe_window_s: float = Field(
+        default=600, ge=0,
+        description="A repeat alert joins the case for the same source, kind and region while "
+        "it is open, or closed less than this long ago.",
+    )  # fmt: skip
+    auto_dispatch_confidence: float | None = Field(
+        default=None, ge=0, le=1,
+        description="At or above this confidence the case is accepted and dispatched at once.",
+    )  # fmt: skip
+    dispatch: bool = Field(default=True, description="False: never sent to a patrol.")
+
+
+def default_scenarios() -> dict[str, Scenario]:
+    return {
+        "thrown_object": Scenario(title="高空抛物", severity=3, auto_dispatch_confidence=0.9),
+        "fire_lane": Scenario(title="消防通道占用", severity=2),
+        "intrusion": Scenario(title="区域入侵", severity=3),
+        "crowding": Scenario(title="人员聚集", severity=2),
+        "loitering": Scenario(title="徘徊逗留", severity=1),
+        "line_crossing": Scenario(title="越线", severity=2),
+        "camera_offline": Scenario(title="摄像机离线", severity=1, dispatch=False),
+        "smoke": Scenario(title="烟感报警", severity=4, auto_dispatch_confidence=0.0),
+        "water_level": Scenario(title="水位超限", severity=3),
+        "manhole_cover": Scenario(title="井盖异常", severity=2),
+        "door": Scenario(title="门禁异常", severity=2),
+        "manual": Scenario(title="人工上报", severity=2),
+    }
 
 
 class DispatchSettings(Strict):
@@ -268,6 +314,17 @@ class ApiSettings(Strict):
     port: int = Field(default=8080, ge=1, le=65535, description="TCP port to listen on.")
 
 
+class NotifierSpec(BaseModel):
+    """A notifier: `kind` names a `gridhub.notifiers` plugin; other keys are its settings."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kind: str = Field(min_length=1, description="Notifier plugin, e.g. mqtt or webhook.")
+    name: str | None = Field(
+        default=None, description="Unique name (its delivery cursor); defaults to the kind."
+    )
+
+
 class SiteInfo(Strict):
     """Who runs this hub."""
 
@@ -291,6 +348,32 @@ class SiteConfig(Strict):
     dispatch: DispatchSettings = Field(
         default_factory=DispatchSettings, description="Nearest-available patrol rules."
     )
+    notifiers: list[NotifierSpec] = Field(
+        default_factory=list, description="Where case events are sent (MQTT, webhooks, …)."
+    )
+    scenarios: dict[str, Scenario] = Field(
+        default_factory=default_scenarios,
+        description="Alert kind -> how it becomes a case; given kinds replace the defaults "
+        "for those kinds.",
+    )
+
+    @field_validator("scenarios")
+    @classmethod
+    def _merge_default_scenarios(cls, given: dict[str, Scenario]) -> dict[str, Scenario]:
+        return {**default_scenarios(), **given}
+
+    def scenario(self, kind: str) -> Scenario:
+        """The rules for alerts of `kind` (a plain default for kinds not configured)."""
+        return self.scenarios.get(kind) or Scenario(title=kind)
+
+    def deadlines(self, kind: str, grid_id: str | None) -> tuple[float, float]:
+        """(accept_s, arrive_s) for a case of `kind` in `grid_id`."""
+        scenario = self.scenario(kind)
+        grid = self.sla.per_grid.get(grid_id or "") or GridSla()
+        accept = grid.accept_s or scenario.accept_s or self.sla.accept_s
+        arrive = grid.arrive_s or scenario.arrive_s or self.sla.arrive_s
+        return accept, arrive
+
     grids: list[Grid] = Field(min_length=1, description="The grid hierarchy.")
     patrols: list[Patrol] = Field(default_factory=list, description="Patrol teams.")
     cameras: list[Camera] = Field(default_factory=list, description="Cameras.")

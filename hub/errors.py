@@ -9,6 +9,8 @@
     ├── PayloadError         an MQTT message that is rejected (with a reason to count)
     ├── CaseError            a case that does not exist or cannot take an action
     │   └── TransitionError  an action not allowed from the case's state or for the role
+    ├── NotifyError          a notifier could not deliver an event (it is retried)
+    ├── AuthError            a user, token or password that is not valid
     └── EmbeddedServiceError an embedded PostgreSQL or MQTT broker failed to start
 
 Adapters translate library errors into these with ``raise ... from exc`` so the
@@ -59,6 +61,14 @@ class TransitionError(CaseError):
     def __init__(self, message: str, allowed: list[str]) -> None:
         super().__init__(message)
         self.allowed = allowed
+
+
+class AuthError(HubError):
+    """A user, token or password that is not valid."""
+
+
+class NotifyError(HubError):
+    """A notifier could not deliver an event; the runner retries it."""
 
 
 class EmbeddedServiceError(HubError):

@@ -14,20 +14,27 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from psycopg_pool import ConnectionPool
 
+from hub.cases.feed import EventFeed
+from hub.cases.sink import CaseSink
+from hub.cases.sla import SlaMonitor
 from hub.clock import Clock, SystemClock
 from hub.config import SiteConfig
 from hub.geo import GridIndex, GridNode, GridTopology
 from hub.metrics import HubMetrics
 from hub.model import GridInfo
 from hub.mqtt import MqttLink
+from hub.notify.runner import NotifierContext, build_runners
 from hub.patrols.dispatch import Dispatcher
 from hub.patrols.index import AvailabilityRules, PatrolIndex
 from hub.patrols.ingest import PatrolIngest
 from hub.patrols.writer import PositionWriter
+from hub.plugins import load_registry
 from hub.runtime import Endpoints
+from hub.sensors import SensorIngest
 from hub.storage.db import open_pool
 from hub.storage.site_repo import grid_index, list_grids, list_patrols, sync_site
 
@@ -49,6 +56,9 @@ class Hub:
     ingest: PatrolIngest
     positions: PositionWriter
     dispatcher: Dispatcher
+    cases: CaseSink
+    sla: SlaMonitor
+    feed: EventFeed
     clock: Clock
 
 
@@ -56,12 +66,26 @@ def topology_of(grids: list[GridInfo]) -> GridTopology:
     return GridTopology(GridNode(g.id, g.level, g.parent_id, g.geometry) for g in grids)
 
 
+class Part(Protocol):
+    """A background part of the hub."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @contextmanager
 def open_hub(site: SiteConfig, endpoints: Endpoints, clock: Clock | None = None) -> Iterator[Hub]:
     """Run the hub's parts against a migrated database and a broker; stop them on exit."""
     clock = clock or SystemClock()
     metrics = HubMetrics()
+    registry = load_registry(["gridhub.notifiers"])
     with ExitStack() as stack:
+
+        def run(part: Part) -> None:
+            part.start()
+            stack.callback(part.stop)
+
         pool = open_pool(endpoints.database_url, site.database.pool_size)
         stack.callback(pool.close)
         with pool.connection() as conn:
@@ -71,18 +95,23 @@ def open_hub(site: SiteConfig, endpoints: Endpoints, clock: Clock | None = None)
         rules = AvailabilityRules(site.dispatch.max_fix_age_s, site.dispatch.radius_m)
         index = PatrolIndex(topology, clock, rules)
         writer = PositionWriter(pool, on_written=metrics.positions_written.inc)
-        writer.start()
-        stack.callback(writer.stop)
+        run(writer)
         link = MqttLink(endpoints.broker_url, f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}")
         ingest = PatrolIngest(index, writer, pool, metrics, clock)
         ingest.set_roster(patrols)
         ingest.subscribe(link)
-        link.start()
-        stack.callback(link.stop)
-        dispatcher = Dispatcher(pool, index, link, metrics, clock, site.sla)
-        dispatcher.start()
-        stack.callback(dispatcher.stop)
+        dispatcher = Dispatcher(pool, index, link, metrics, clock, site)
+        cases = CaseSink(pool, site, dispatcher, metrics, clock)
+        SensorIngest(site.sensors, cases, metrics, clock).subscribe(link)
+        run(link)
+        run(dispatcher)
+        sla = SlaMonitor(pool, site, metrics, clock)
+        run(sla)
+        feed = EventFeed(pool)
+        run(feed)
+        for runner in build_runners(site, registry, NotifierContext(site, link), pool, metrics):
+            run(runner)
         yield Hub(
             site, endpoints, pool, link, metrics, grid_index(grids), topology, index, ingest,
-            writer, dispatcher, clock,
+            writer, dispatcher, cases, sla, feed, clock,
         )  # fmt: skip

@@ -52,5 +52,25 @@ class HubMetrics:
             registry=self.registry,
         )
 
+        self.alerts = Counter(
+            "gridhub_alerts",
+            "Alerts by kind and outcome (opened a case, joined one, cleared one, orphan).",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.sla_escalations = Counter(
+            "gridhub_sla_escalations",
+            "Missed deadlines that escalated a case, by deadline.",
+            ["deadline"],
+            registry=self.registry,
+        )
+
+        self.notifications = Counter(
+            "gridhub_notifications",
+            "Case events delivered (or given up on) by each notifier.",
+            ["notifier", "outcome"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
+from hub.auth import add_user
 from hub.config import SiteConfig
 from hub.errors import HubError
-from hub.hub import open_hub
+from hub.hub import Hub, open_hub
 from hub.mqtt import BrokerAddress
 from hub.patrols.simulator import PatrolSimulator
 from hub.runtime import Endpoints, service_endpoints
@@ -39,9 +40,7 @@ def timeseries_policy(site: SiteConfig) -> TimeseriesPolicy:
     )
 
 
-def serve(
-    site: SiteConfig, host: str, port: int, wait_s: float = 0.0, simulate: bool = False
-) -> None:
+def serve(site: SiteConfig, host: str, port: int, wait_s: float = 0.0, demo: bool = False) -> None:
     """Start services, migrate, and serve the API until interrupted."""
     import uvicorn
 
@@ -53,10 +52,26 @@ def serve(
         report = run_migrations(endpoints.database_url, timeseries_policy(site))
         log.info("database schema at version %04d", report.current_version)
         with open_hub(site, endpoints) as hub, ExitStack() as extras:
-            if simulate:
+            if demo:
                 extras.enter_context(simulated_patrols(site, endpoints.broker_url))
+                ensure_demo_users(hub)
             _announce(site, endpoints, host, port)
+            if demo:
+                log.info("demo login: %s / %s (operator), %s / %s (admin)",
+                         *DEMO_USERS["operator"], *DEMO_USERS["admin"])  # fmt: skip
             uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+
+
+# Local demo accounts (the demo listens on loopback only): role -> (name, password).
+DEMO_USERS = {"operator": ("operator", "gridhub-demo"), "admin": ("admin", "gridhub-demo")}
+
+
+def ensure_demo_users(hub: Hub) -> None:
+    """The demo's operator and admin logins, created once."""
+    with hub.pool.connection() as conn:
+        for role, (name, password) in DEMO_USERS.items():
+            if conn.execute("SELECT 1 FROM users WHERE name = %s", (name,)).fetchone() is None:
+                add_user(conn, name, role, password=password)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 from psycopg import sql
 
+from hub.auth import add_user, issue_token
 from hub.clock import Clock
 from hub.config import SiteConfig, load_site
 from hub.hub import Hub, open_hub
@@ -56,9 +57,8 @@ def pg_url() -> str:
     return url
 
 
-@pytest.fixture
-def fresh_db(pg_url: str) -> Iterator[str]:
-    """URL of a new, empty database, dropped after the test."""
+@contextmanager
+def _database(pg_url: str) -> Iterator[str]:
     name = f"gridhub_t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -66,6 +66,22 @@ def fresh_db(pg_url: str) -> Iterator[str]:
     yield url
     with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def fresh_db(pg_url: str) -> Iterator[str]:
+    """URL of a new, empty database, dropped after the test."""
+    with _database(pg_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_db(pg_url: str) -> Iterator[str]:
+    """A migrated database shared by one test module (tests must not depend on its rows)."""
+    with _database(pg_url) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            migrate(conn, TimeseriesPolicy())
+        yield url
 
 
 @pytest.fixture
@@ -142,8 +158,8 @@ class Device:
         return value
 
     def close(self) -> None:
-        self.client.loop_stop()
         self.client.disconnect()
+        self.client.loop_stop()
 
 
 HubFactory = Callable[..., Hub]
@@ -171,3 +187,30 @@ def metric(hub: Hub, name: str, **labels: str) -> float:
     """Current value of a hub metric sample (0 when never incremented)."""
     value = hub.metrics.registry.get_sample_value(name, labels)
     return value or 0.0
+
+
+# Where the test patrols stand: P01 and P07 patrol 清河一网格, P02 the grid north of it.
+PATROL_POSITIONS = {
+    "P01": (30.2726, 120.1427),
+    "P07": (30.2740, 120.1450),
+    "P02": (30.2790, 120.1450),
+}
+
+
+def auth_headers(hub: Hub, role: str, patrol_id: str | None = None) -> dict[str, str]:
+    """Bearer headers of a new user with `role` (a patrol user acts for `patrol_id`)."""
+    with hub.pool.connection() as conn:
+        name = f"{role}-{uuid.uuid4().hex[:6]}"
+        token = issue_token(conn, add_user(conn, name, role, patrol_id))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def devices(mqtt_url: str) -> Iterator[dict[str, Device]]:
+    """A device per patrol, subscribed to its dispatch topic, plus a 'tx' publisher."""
+    devs = {pid: Device(mqtt_url, f"dev-{pid}", f"gridhub/patrols/{pid}/dispatch")
+            for pid in PATROL_POSITIONS}  # fmt: skip
+    devs["tx"] = Device(mqtt_url, "dev-tx")
+    yield devs
+    for dev in devs.values():
+        dev.close()

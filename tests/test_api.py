@@ -11,13 +11,14 @@ from hub.api.app import create_app
 from hub.config import load_site
 from hub.hub import open_hub
 from hub.runtime import Endpoints
-from tests.conftest import DEMO_CONFIG
+from tests.conftest import DEMO_CONFIG, auth_headers
 
 
 @pytest.fixture
 def client(migrated_db: str, mqtt_url: str) -> Iterator[TestClient]:
     endpoints = Endpoints(migrated_db, False, mqtt_url, False)
     with open_hub(load_site(DEMO_CONFIG), endpoints) as hub, TestClient(create_app(hub)) as test:
+        test.headers.update(auth_headers(hub, "admin"))
         yield test
 
 
@@ -88,3 +89,15 @@ def test_metrics_and_docs(client: TestClient) -> None:
 
 def test_unknown_route_is_404(client: TestClient) -> None:
     assert client.get("/api/nothing-here").status_code == 404
+
+
+def test_everything_but_health_and_login_needs_a_token(client: TestClient) -> None:
+    anonymous = {"Authorization": ""}
+    for path in ("/api/grids", "/api/patrols", "/api/cameras", "/api/sensors", "/metrics",
+                 "/api/cases", "/api/me", "/api/stats/cases"):  # fmt: skip
+        client.headers.pop("Authorization", None)
+        response = client.get(path, headers=anonymous)
+        assert response.status_code == 401, path
+    assert client.get("/api/health").status_code == 200
+    bad = client.get("/api/grids", headers={"Authorization": "Bearer gh_not-a-token"})
+    assert bad.status_code == 401

@@ -21,9 +21,8 @@ def _wait_for_health(url: str, process: subprocess.Popen[str], timeout: float) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(
-                f"demo exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}"
-            )
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"demo exited with {process.returncode}: {output}")
         try:
             response = httpx.get(url, timeout=2)
             if response.status_code == 200:
@@ -35,9 +34,8 @@ def _wait_for_health(url: str, process: subprocess.Popen[str], timeout: float) -
     raise AssertionError("demo did not become healthy in time")
 
 
-def _patrols_on_duty(port: int) -> int:
-    patrols = httpx.get(f"http://127.0.0.1:{port}/api/patrols", timeout=5).json()
-    return sum(1 for p in patrols if p["available"])
+def _patrols_on_duty(client: httpx.Client) -> int:
+    return sum(1 for p in client.get("/api/patrols").json() if p["available"])
 
 
 def test_demo_serves_the_site_on_embedded_services(
@@ -57,9 +55,12 @@ def test_demo_serves_the_site_on_embedded_services(
         assert health["database"]["embedded"] is True
         assert health["broker"]["status"] == "up"
         assert health["broker"]["embedded"] is True
-        grids = httpx.get(f"http://127.0.0.1:{port}/api/grids", timeout=5).json()
-        assert len(grids["features"]) == 11
-        wait_until(lambda: _patrols_on_duty(port) == 10, timeout=15)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
+        login = client.post("/api/login", json={"name": "operator", "password": "gridhub-demo"})
+        assert login.status_code == 200, login.text
+        assert len(client.get("/api/grids").json()["features"]) == 11
+        wait_until(lambda: _patrols_on_duty(client) == 10, timeout=15)
+        client.close()
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
@@ -67,4 +68,5 @@ def test_demo_serves_the_site_on_embedded_services(
     assert "started embedded PostgreSQL" in output
     assert "started embedded MQTT broker on mqtt://127.0.0.1:" in output
     assert "stopped embedded PostgreSQL" in output
+    assert "demo login: operator / gridhub-demo" in output
     assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists()

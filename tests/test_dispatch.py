@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import psycopg
@@ -16,21 +15,10 @@ from hub.cases.workflow import CaseAction, apply
 from hub.clock import FakeClock
 from hub.hub import Hub
 from hub.patrols.dispatch import DispatchOutcome
-from tests.conftest import Device, HubFactory, metric, wait_until
+from tests.conftest import PATROL_POSITIONS, Device, HubFactory, metric, wait_until
 
 CASE_AT = (30.2725, 120.1425)  # 清河一网格 (WT-QH-01-A)
-POSITIONS = {"P01": (30.2726, 120.1427), "P07": (30.2740, 120.1450), "P02": (30.2790, 120.1450)}
-
-
-@pytest.fixture
-def devices(mqtt_url: str) -> Iterator[dict[str, Device]]:
-    """A device per patrol, subscribed to its dispatch topic, plus a 'tx' publisher."""
-    devs = {pid: Device(mqtt_url, f"dev-{pid}", f"gridhub/patrols/{pid}/dispatch")
-            for pid in POSITIONS}  # fmt: skip
-    devs["tx"] = Device(mqtt_url, "dev-tx")
-    yield devs
-    for dev in devs.values():
-        dev.close()
+POSITIONS = PATROL_POSITIONS
 
 
 def _report_for_duty(hub: Hub, tx: Device, patrols: dict[str, tuple[float, float]]) -> None:

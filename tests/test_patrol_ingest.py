@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
 from hub.hub import Hub
-from tests.conftest import Device, HubFactory, metric, wait_until
+from tests.conftest import Device, HubFactory, auth_headers, metric, wait_until
 
 
 @pytest.fixture
@@ -138,6 +138,7 @@ def test_patrol_api_shows_live_state_and_track(hub_factory: HubFactory, device: 
         device.publish("gridhub/patrols/P04/location", _native(30.271 + i / 1000, 120.151, ts))
     wait_until(lambda: len(_rows(hub, "P04")) == 3)
     with TestClient(create_app(hub)) as client:
+        client.headers.update(auth_headers(hub, "operator"))
         patrols = {p["id"]: p for p in client.get("/api/patrols").json()}
         p04 = patrols["P04"]
         assert p04["duty_status"] == "on_duty" and p04["available"] is True

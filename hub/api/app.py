@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hub import __version__
-from hub.api import health, patrols, site
+from hub.api import cases, health, live, patrols, session, site
 from hub.hub import Hub
 
 
@@ -23,7 +23,11 @@ def create_app(hub: Hub) -> FastAPI:
         summary=f"Security hub for {hub.site.site.name}",
     )
     app.state.hub = hub
+    app.state.login_limiter = session.LoginLimiter()
     app.include_router(health.router)
+    app.include_router(session.router)
     app.include_router(site.router)
     app.include_router(patrols.router)
+    app.include_router(cases.router)
+    app.include_router(live.router)
     return app

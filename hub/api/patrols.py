@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from hub.api.deps import HubDep
+from hub.api.deps import AnyUser, HubDep, Staff
+from hub.auth import Principal
 from hub.model import PatrolInfo, PatrolState
 from hub.storage.site_repo import list_patrols
 
@@ -52,14 +53,15 @@ class Track(BaseModel):
 
 
 @router.get("/api/patrols", summary="Patrols with last fix, age, status and dispatch")
-def patrols(hub: HubDep) -> list[PatrolView]:
+def patrols(hub: HubDep, _user: Staff) -> list[PatrolView]:
     with hub.pool.connection() as conn:
         roster = list_patrols(conn)
     return [_view(hub, p, hub.patrols.get(p.id)) for p in roster]
 
 
 @router.get("/api/patrols/{patrol_id}", summary="One patrol with its live state")
-def patrol(hub: HubDep, patrol_id: str) -> PatrolView:
+def patrol(hub: HubDep, user: AnyUser, patrol_id: str) -> PatrolView:
+    _self_or_staff(user, patrol_id)
     with hub.pool.connection() as conn:
         roster = {p.id: p for p in list_patrols(conn)}
     if patrol_id not in roster:
@@ -70,12 +72,14 @@ def patrol(hub: HubDep, patrol_id: str) -> PatrolView:
 @router.get("/api/patrols/{patrol_id}/track", summary="Stored positions in a time range")
 def track(
     hub: HubDep,
+    user: AnyUser,
     patrol_id: str,
     since: Annotated[
         datetime | None, Query(description="Start (ISO 8601); default 1 h ago.")
     ] = None,
     until: Annotated[datetime | None, Query(description="End (ISO 8601); default now.")] = None,
 ) -> Track:
+    _self_or_staff(user, patrol_id)
     until = until or hub.clock.now()
     since = since or until - timedelta(hours=1)
     if since.tzinfo is None or until.tzinfo is None:
@@ -97,6 +101,14 @@ def track(
         points=points[:MAX_TRACK_POINTS],
         truncated=len(points) > MAX_TRACK_POINTS,
     )
+
+
+def _self_or_staff(user: Principal, patrol_id: str) -> None:
+    """Staff see every patrol; a patrol user only itself."""
+    if user.role in ("admin", "operator"):
+        return
+    if user.role != "patrol" or user.patrol_id != patrol_id:
+        raise HTTPException(403, "you may see only your own patrol")
 
 
 def _view(hub: HubDep, info: PatrolInfo, state: PatrolState | None) -> PatrolView:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from hub.api.deps import HubDep
+from hub.api.deps import AnyUser, HubDep, Viewer
 from hub.model import CameraInfo, SensorInfo
 from hub.storage.site_repo import list_cameras, list_grids, list_sensors
 
@@ -14,7 +14,7 @@ router = APIRouter(tags=["site"])
 
 
 @router.get("/api/grids", summary="The grid hierarchy as a GeoJSON FeatureCollection")
-def grids(hub: HubDep) -> dict[str, Any]:
+def grids(hub: HubDep, _user: AnyUser) -> dict[str, Any]:
     with hub.pool.connection() as conn:
         rows = list_grids(conn)
     features = [
@@ -36,12 +36,12 @@ def grids(hub: HubDep) -> dict[str, Any]:
 
 
 @router.get("/api/cameras", summary="Cameras (source URLs are never returned)")
-def cameras(hub: HubDep) -> list[CameraInfo]:
+def cameras(hub: HubDep, _user: Viewer) -> list[CameraInfo]:
     with hub.pool.connection() as conn:
         return list_cameras(conn)
 
 
 @router.get("/api/sensors", summary="Registered sensors")
-def sensors(hub: HubDep) -> list[SensorInfo]:
+def sensors(hub: HubDep, _user: Viewer) -> list[SensorInfo]:
     with hub.pool.connection() as conn:
         return list_sensors(conn)

@@ -27,12 +27,15 @@ class Transition:
 
     action: str
     sources: frozenset[str]
-    target: str
+    target: str | None  # None: the state stays (an event on the case, not a move)
     roles: frozenset[str]
 
 
-def _t(action: str, sources: str, target: str, roles: frozenset[str]) -> Transition:
+def _t(action: str, sources: str, target: str | None, roles: frozenset[str]) -> Transition:
     return Transition(action, frozenset(sources.split()), target, roles)
+
+
+OPEN = " ".join(sorted(OPEN_STATES))
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -41,9 +44,13 @@ TRANSITIONS: dict[str, Transition] = {
         _t("accept", "reported escalated", "accepted", STAFF | SYSTEM),
         _t("reject", "reported accepted escalated", "rejected", STAFF),
         _t("dispatch", "accepted escalated", "dispatched", STAFF | SYSTEM),
-        _t("redispatch", "dispatched", "dispatched", STAFF | SYSTEM),
-        _t("patrol_accept", "dispatched", "dispatched", SYSTEM),
+        _t("redispatch", "dispatched", None, STAFF | SYSTEM),
+        _t("patrol_accept", "dispatched", None, SYSTEM),
         _t("escalate", "reported accepted dispatched arrived", "escalated", STAFF | SYSTEM),
+        _t("handoff", OPEN, "escalated", STAFF),  # 网格吹哨、部门报到: a department takes it
+        _t("sla_escalate", OPEN, None, SYSTEM),  # a missed deadline: one rung up the ladder
+        _t("alert", OPEN + " closed evaluated rejected", None, SYSTEM),  # a repeated alert
+        _t("comment", OPEN + " closed evaluated rejected", None, STAFF | {"patrol"}),
         _t("arrive", "dispatched", "arrived", SYSTEM | {"patrol"}),
         _t("resolve", "arrived dispatched", "resolved", STAFF | SYSTEM | {"patrol"}),
         _t("close", "resolved", "closed", STAFF),
@@ -94,14 +101,14 @@ def apply(conn: psycopg.Connection[Any], request: CaseAction, at: datetime) -> C
             f"allowed: {', '.join(allowed) or 'none'}",
             allowed,
         )
+    target = transition.target or state
     conn.execute(
-        "UPDATE cases SET state = %s, updated_at = %s WHERE id = %s",
-        (transition.target, at, case_id),
+        "UPDATE cases SET state = %s, updated_at = %s WHERE id = %s", (target, at, case_id)
     )
     event = conn.execute(
         """INSERT INTO case_events (case_id, at, actor, action, from_state, to_state, note)
            VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-        (case_id, at, request.actor, action, state, transition.target, request.note),
+        (case_id, at, request.actor, action, state, target, request.note),
     ).fetchone()
     assert event is not None
-    return CaseChange(case_id, action, state, transition.target, int(event[0]))
+    return CaseChange(case_id, action, state, target, int(event[0]))

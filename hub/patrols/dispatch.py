@@ -32,7 +32,7 @@ from psycopg_pool import ConnectionPool
 from hub.cases.store import CaseRow, get_case
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import Clock
-from hub.config import SlaRules
+from hub.config import SiteConfig
 from hub.errors import HubError, PayloadError
 from hub.metrics import HubMetrics
 from hub.mqtt import MqttLink
@@ -93,15 +93,15 @@ class Dispatcher:
 
     def __init__(
         self, pool: ConnectionPool, index: PatrolIndex, link: MqttLink,
-        metrics: HubMetrics, clock: Clock, sla: SlaRules,
+        metrics: HubMetrics, clock: Clock, site: SiteConfig,
     ) -> None:  # fmt: skip
         self._pool = pool
         self._index = index
         self._link = link
         self._metrics = metrics
         self._clock = clock
-        self._timeout = timedelta(seconds=sla.dispatch_timeout_s)
-        self._arrive = timedelta(seconds=sla.arrive_s)
+        self._timeout = timedelta(seconds=site.sla.dispatch_timeout_s)
+        self._site = site
         self._throttle = ThrottledLog(log, clock)
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -172,9 +172,10 @@ class Dispatcher:
                 apply(
                     conn, CaseAction(case.id, action.action, action.actor, action.role, note), now
                 )
+                arrive_s = self._site.deadlines(case.kind, case.grid_id)[1]
                 conn.execute(
                     "UPDATE cases SET arrive_deadline = %s WHERE id = %s",
-                    (now + self._arrive, case.id),
+                    (now + timedelta(seconds=arrive_s), case.id),
                 )
                 return DispatchOutcome(case.id, dispatch_id, candidate.patrol_id, False)
         if case.state != "escalated":
@@ -357,6 +358,19 @@ class Dispatcher:
             now,
         )
         return None
+
+    def cancel_live(self, case_id: int) -> None:
+        """The case was closed or rejected: withdraw its live dispatch and tell the patrol."""
+        with self._pool.connection() as conn, conn.transaction():
+            rows = conn.execute(
+                """UPDATE dispatches SET state = 'cancelled', answered_at = %s
+                   WHERE case_id = %s AND state = ANY(%s) RETURNING id, patrol_id""",
+                (self._clock.now(), case_id, LIVE),
+            ).fetchall()
+        for dispatch_id, patrol_id in rows:
+            self._index.set_dispatch(str(patrol_id), None)
+            body = {"dispatch_id": int(dispatch_id), "case_id": case_id, "cancelled": True}
+            self._link.publish(f"gridhub/patrols/{patrol_id}/dispatch", json.dumps(body).encode())
 
     # ---- reading ----------------------------------------------------------------
 

@@ -71,9 +71,9 @@ def parse_native_location(
         raise PayloadError("bad_value", f"status must be one of {', '.join(DUTY_STATUSES)}")
     fix = PatrolFix(
         patrol_id=patrol_id,
-        lat=_number(data, "lat", -90, 90),
-        lon=_number(data, "lon", -180, 180),
-        ts=_timestamp(data, "ts", now),
+        lat=number(data, "lat", -90, 90),
+        lon=number(data, "lon", -180, 180),
+        ts=timestamp(data, "ts", now),
         accuracy_m=_optional(data, "accuracy", 0, 100_000),
         speed_mps=_optional(data, "speed", 0, 150),
         heading_deg=_optional(data, "heading", 0, 360),
@@ -91,9 +91,9 @@ def parse_owntracks(patrol_id: str, payload: bytes | bytearray, now: datetime) -
     velocity = _optional(data, "vel", 0, 540)  # km/h in OwnTracks
     return PatrolFix(
         patrol_id=patrol_id,
-        lat=_number(data, "lat", -90, 90),
-        lon=_number(data, "lon", -180, 180),
-        ts=_timestamp(data, "tst", now),
+        lat=number(data, "lat", -90, 90),
+        lon=number(data, "lon", -180, 180),
+        ts=timestamp(data, "tst", now),
         accuracy_m=_optional(data, "acc", 0, 100_000),
         speed_mps=velocity * KMH if velocity is not None else None,
         heading_deg=_optional(data, "cog", 0, 360),
@@ -130,7 +130,7 @@ def parse_reply(payload: bytes | bytearray) -> Reply:
     return Reply(dispatch_id, str(action), note)
 
 
-def _number(data: dict[str, Any], key: str, low: float, high: float) -> float:
+def number(data: dict[str, Any], key: str, low: float, high: float) -> float:
     if key not in data:
         raise PayloadError("missing_field", f"{key} is required")
     value = data[key]
@@ -142,10 +142,10 @@ def _number(data: dict[str, Any], key: str, low: float, high: float) -> float:
 
 
 def _optional(data: dict[str, Any], key: str, low: float, high: float) -> float | None:
-    return None if data.get(key) is None else _number(data, key, low, high)
+    return None if data.get(key) is None else number(data, key, low, high)
 
 
-def _timestamp(data: dict[str, Any], key: str, now: datetime) -> datetime:
+def timestamp(data: dict[str, Any], key: str, now: datetime) -> datetime:
     """Unix seconds (number) or ISO 8601 text with a zone; not far in the future."""
     if key not in data:
         raise PayloadError("missing_field", f"{key} is required")
@@ -158,7 +158,7 @@ def _timestamp(data: dict[str, Any], key: str, now: datetime) -> datetime:
         if ts.tzinfo is None:
             raise PayloadError("bad_value", f"{key} needs a time zone (e.g. +08:00 or Z)")
     else:
-        seconds = _number(data, key, 0, 32503680000)  # up to year 3000
+        seconds = number(data, key, 0, 32503680000)  # up to year 3000
         ts = datetime.fromtimestamp(seconds, UTC)
     if ts > now + MAX_FUTURE:
         raise PayloadError("future_timestamp", f"{key} is {ts - now} in the future")

@@ -97,6 +97,10 @@ class PatrolSimulator:
     def on_dispatch(self, patrol_id: str, payload: dict[str, Any], now: float) -> None:
         with self._lock:
             sim = self.patrols.get(patrol_id)
+            if sim is not None and payload.get("cancelled"):
+                if sim.dispatch and sim.dispatch.get("dispatch_id") == payload.get("dispatch_id"):
+                    sim.phase, sim.dispatch = "patrolling", None
+                return
             if sim is None or sim.phase != "patrolling":
                 return  # busy: the hub will time out and ask someone else
             sim.dispatch, sim.phase = payload, "accepting"
@@ -182,8 +186,8 @@ class PatrolSimulator:
                 if duration_s is not None and now - started >= duration_s:
                     break
         finally:
-            client.loop_stop()
             client.disconnect()
+            client.loop_stop()
 
     def stop(self) -> None:
         self._stop.set()

@@ -1,0 +1,64 @@
+"""MQTT notifier: every case event on `gridhub/cases/{grid_id}/{case_id}` (QoS 1).
+
+Dashboards, wall screens and other systems on the site's broker subscribe to
+``gridhub/cases/#`` (or one grid's ``gridhub/cases/{grid_id}/#``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hub.cases.feed import CaseEvent
+from hub.config import NotifierSpec, field_path
+from hub.errors import ConfigError, NotifyError
+from hub.mqtt import MqttLink
+from hub.notify.runner import NotifierContext
+
+KIND = "mqtt"
+
+
+class MqttNotifierConfig(BaseModel):
+    """Settings of the MQTT notifier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="mqtt")
+    name: str | None = Field(default=None, description="Unique name; defaults to the kind.")
+    topic_prefix: str = Field(default="gridhub/cases", description="Topic before /{grid}/{case}.")
+    publish_timeout_s: float = Field(default=5.0, gt=0, description="Wait for the PUBACK.")
+
+
+class MqttNotifier:
+    """Publishes case events to the hub's own broker."""
+
+    def __init__(self, config: MqttNotifierConfig, link: MqttLink) -> None:
+        self._config = config
+        self._link = link
+
+    def notify(self, event: CaseEvent) -> None:
+        topic = f"{self._config.topic_prefix}/{event.grid_id or 'none'}/{event.case_id}"
+        payload = json.dumps(event.as_json(), ensure_ascii=False).encode()
+        info = self._link.client.publish(topic, payload, qos=1)
+        try:
+            info.wait_for_publish(self._config.publish_timeout_s)
+        except (RuntimeError, ValueError) as exc:
+            raise NotifyError(f"publish to {topic} failed: {exc}") from exc
+        if not info.is_published():
+            raise NotifyError(f"no PUBACK for {topic} within {self._config.publish_timeout_s}s")
+
+
+class MqttNotifierPlugin:
+    kind = KIND
+
+    def build(self, spec: NotifierSpec, context: NotifierContext) -> MqttNotifier:
+        try:
+            config = MqttNotifierConfig.model_validate(spec.model_dump())
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise ConfigError(f"{field_path(error['loc'])}: {error['msg']}") from None
+        return MqttNotifier(config, context.mqtt)
+
+
+PLUGIN = MqttNotifierPlugin()

@@ -1,0 +1,130 @@
+"""Users, roles and tokens: who may use the API, and as what.
+
+Roles: `admin` (everything), `operator` (the monitoring room: cases, patrols,
+statistics), `patrol` (a patrol's own dispatches and cases only), `integrator`
+(cameras and zones). Tokens are random, shown once, and stored as SHA-256
+hashes; passwords (for the dashboard login) as salted scrypt hashes. A login
+makes a session token with an expiry, sent back as an HttpOnly cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from hub.errors import AuthError
+
+ROLES = ("admin", "operator", "patrol", "integrator")
+TOKEN_PREFIX = "gh_"
+SESSION_HOURS = 12
+Conn = psycopg.Connection[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling."""
+
+    user_id: int
+    name: str
+    role: str
+    patrol_id: str | None
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        _, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    got = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def add_user(
+    conn: Conn, name: str, role: str, patrol_id: str | None = None, password: str | None = None
+) -> int:
+    """Create a user; a patrol user must name its patrol."""
+    if role not in ROLES:
+        raise AuthError(f"role must be one of {', '.join(ROLES)}")
+    if (role == "patrol") != (patrol_id is not None):
+        raise AuthError("a patrol user needs --patrol ID, and only a patrol user has one")
+    try:
+        row = conn.execute(
+            """INSERT INTO users (name, role, patrol_id, password_hash) VALUES (%s, %s, %s, %s)
+               RETURNING id""",
+            (name, role, patrol_id, hash_password(password) if password else None),
+        ).fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise AuthError(f"user {name!r} exists already") from None
+    except psycopg.errors.ForeignKeyViolation:
+        raise AuthError(f"no patrol {patrol_id!r}") from None
+    assert row is not None
+    return int(row[0])
+
+
+def issue_token(
+    conn: Conn, user_id: int, kind: str = "api", expires: datetime | None = None
+) -> str:
+    """A new token for the user; only its hash is stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    conn.execute(
+        "INSERT INTO tokens (user_id, token_sha256, kind, expires_at) VALUES (%s, %s, %s, %s)",
+        (user_id, hash_token(token), kind, expires),
+    )
+    return token
+
+
+def authenticate(conn: Conn, token: str, now: datetime) -> Principal:
+    """The principal a token belongs to, or `AuthError`."""
+    row = conn.execute(
+        """SELECT u.id, u.name, u.role, u.patrol_id FROM tokens t JOIN users u ON u.id = t.user_id
+           WHERE t.token_sha256 = %s AND NOT u.disabled
+             AND (t.expires_at IS NULL OR t.expires_at > %s)""",
+        (hash_token(token), now),
+    ).fetchone()
+    if row is None:
+        raise AuthError("invalid or expired token")
+    return Principal(int(row[0]), str(row[1]), str(row[2]), row[3])
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A logged-in user and the session token that proves it."""
+
+    principal: Principal
+    token: str
+
+
+def login(conn: Conn, name: str, password: str, now: datetime) -> Session:
+    """Check a password and open a session, or raise `AuthError`."""
+    row = conn.execute(
+        """SELECT id, name, role, patrol_id, password_hash FROM users
+           WHERE name = %s AND NOT disabled""",
+        (name,),
+    ).fetchone()
+    if row is None or row[4] is None or not check_password(password, str(row[4])):
+        raise AuthError("wrong name or password")
+    principal = Principal(int(row[0]), str(row[1]), str(row[2]), row[3])
+    token = issue_token(conn, principal.user_id, "session", now + timedelta(hours=SESSION_HOURS))
+    return Session(principal, token)
+
+
+def logout(conn: Conn, token: str) -> None:
+    conn.execute(
+        "DELETE FROM tokens WHERE token_sha256 = %s AND kind = 'session'", (hash_token(token),)
+    )

@@ -1,0 +1,139 @@
+"""Reading cases for the API: filtered lists with cursor pagination, detail, statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import class_row, dict_row
+
+from hub.cases.store import CASE_COLUMNS, CaseRow
+
+Conn = psycopg.Connection[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """What `GET /api/cases` narrows by; None means any."""
+
+    states: tuple[str, ...] = ()
+    grid_id: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    overdue_at: datetime | None = None  # only cases past a deadline at this time
+    patrol_id: str | None = None  # only cases dispatched to this patrol
+    before_id: int | None = None  # the cursor: cases older than this id
+
+
+def _where(f: CaseFilter) -> tuple[sql.Composable, list[Any]]:
+    clauses: list[sql.Composable] = [sql.SQL("TRUE")]
+    params: list[Any] = []
+
+    def add(clause: str, *values: Any) -> None:
+        clauses.append(sql.SQL(clause))
+        params.extend(values)
+
+    if f.states:
+        add("state = ANY(%s)", list(f.states))
+    if f.grid_id:
+        add("grid_id = %s", f.grid_id)
+    if f.kind:
+        add("kind = %s", f.kind)
+    if f.since:
+        add("opened_at >= %s", f.since)
+    if f.until:
+        add("opened_at < %s", f.until)
+    if f.overdue_at:
+        overdue = ("((state = 'reported' AND accept_deadline < %s)"
+                   " OR (state = 'dispatched' AND arrive_deadline < %s))")  # fmt: skip
+        add(overdue, f.overdue_at, f.overdue_at)
+    if f.patrol_id:
+        add("id IN (SELECT case_id FROM dispatches WHERE patrol_id = %s)", f.patrol_id)
+    if f.before_id:
+        add("id < %s", f.before_id)
+    return sql.SQL(" AND ").join(clauses), params
+
+
+def list_cases(conn: Conn, f: CaseFilter, limit: int) -> list[CaseRow]:
+    """Newest first; pass the last id as `before_id` for the next page."""
+    where, params = _where(f)
+    query = sql.SQL("SELECT {} FROM cases WHERE {} ORDER BY id DESC LIMIT %s").format(
+        sql.SQL(CASE_COLUMNS), where
+    )
+    with conn.cursor(row_factory=class_row(CaseRow)) as cur:
+        return cur.execute(query, [*params, limit]).fetchall()
+
+
+def case_events(conn: Conn, case_id: int) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT id, at, actor, action, from_state, to_state, note FROM case_events
+               WHERE case_id = %s ORDER BY id""",
+            (case_id,),
+        ).fetchall()
+
+
+def case_alerts(conn: Conn, case_id: int) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT id, ts, kind, camera_id, sensor_id, confidence, details FROM alerts
+               WHERE case_id = %s ORDER BY ts""",
+            (case_id,),
+        ).fetchall()
+
+
+def case_dispatches(conn: Conn, case_id: int) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT id, patrol_id, attempt, state, created_at, published_at, deadline,
+                      answered_at, note FROM dispatches WHERE case_id = %s ORDER BY attempt""",
+            (case_id,),
+        ).fetchall()
+
+
+STATS_SQL = """
+WITH firsts AS (
+  SELECT case_id,
+    min(at) FILTER (WHERE action = 'accept') AS accepted_at,
+    min(at) FILTER (WHERE action = 'dispatch') AS dispatched_at,
+    min(at) FILTER (WHERE action = 'arrive') AS arrived_at,
+    min(at) FILTER (WHERE action = 'resolve') AS resolved_at
+  FROM case_events GROUP BY case_id
+), c AS (
+  SELECT cases.*, f.accepted_at, f.dispatched_at, f.arrived_at, f.resolved_at
+  FROM cases JOIN firsts f ON f.case_id = cases.id
+  WHERE opened_at >= %(since)s AND opened_at < %(until)s
+)
+SELECT {group} AS key, count(*) AS cases,
+  count(*) FILTER (WHERE state = 'rejected') AS false_alarms,
+  count(*) FILTER (WHERE state IN ('closed', 'evaluated')) AS closed,
+  avg(extract(epoch FROM accepted_at - opened_at)) AS accept_s_avg,
+  avg(extract(epoch FROM arrived_at - dispatched_at)) AS arrive_s_avg,
+  avg(extract(epoch FROM resolved_at - opened_at)) AS resolve_s_avg,
+  count(*) FILTER (WHERE accepted_at IS NOT NULL
+                   AND accepted_at <= opened_at + make_interval(secs => %(accept_s)s))
+    AS accepted_in_time,
+  count(*) FILTER (WHERE accepted_at IS NOT NULL) AS accepted
+FROM c GROUP BY 1 ORDER BY 1
+"""
+GROUPS = {"grid": "coalesce(grid_id, '-')", "kind": "kind", "camera": "coalesce(camera_id, '-')",
+          "grid_kind": "coalesce(grid_id, '-') || '/' || kind"}  # fmt: skip
+
+
+def stats(
+    conn: Conn, group: str, since: datetime, until: datetime, accept_s: float
+) -> list[dict[str, Any]]:
+    """Per group: cases, false alarms (operators' rejections), response times, SLA compliance."""
+    query = sql.SQL(STATS_SQL).format(group=sql.SQL(GROUPS[group]))
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, {"since": since, "until": until, "accept_s": accept_s}).fetchall()
+    for row in rows:
+        row["false_alarm_rate"] = row["false_alarms"] / row["cases"] if row["cases"] else None
+        row["accept_sla_compliance"] = (
+            row["accepted_in_time"] / row["accepted"] if row["accepted"] else None
+        )
+    return rows

@@ -1,0 +1,102 @@
+"""Five-minute rules (五分钟响应): missed deadlines climb the escalation ladder.
+
+Deadlines live in the database (`cases.accept_deadline` for a reported case,
+`arrive_deadline` for a dispatched one), so a restarted hub resumes them. Each
+pass takes the overdue cases with ``FOR UPDATE SKIP LOCKED`` (several hubs share
+the work), raises `escalation_level` one rung — grid member → grid leader →
+community → street by default — records an `sla_escalate` event naming who is
+now responsible, and sets the next deadline for the rung above; the top rung has
+none. Notifiers and the live feed pick the event up from the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from hub.cases.workflow import CaseAction, apply
+from hub.clock import Clock
+from hub.config import SiteConfig
+from hub.errors import HubError
+from hub.metrics import HubMetrics
+
+log = logging.getLogger(__name__)
+
+# deadline column -> (state it applies to, the SLA it measures)
+DEADLINES = {"accept_deadline": ("reported", "accept"), "arrive_deadline": ("dispatched", "arrive")}
+
+
+class SlaMonitor:
+    """Escalates cases whose deadlines have passed; `check_once()` is one pass."""
+
+    def __init__(
+        self, pool: ConnectionPool, site: SiteConfig, metrics: HubMetrics, clock: Clock
+    ) -> None:
+        self._pool = pool
+        self._site = site
+        self._ladder = site.sla.escalation
+        self._metrics = metrics
+        self._clock = clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sla-monitor", daemon=True)
+        self.poll_s = 1.0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                self.check_once()
+            except (psycopg.Error, HubError) as exc:
+                log.warning("SLA check failed (will retry): %s", exc)
+
+    def check_once(self) -> int:
+        """Escalate every overdue case once; return how many were escalated."""
+        escalated = 0
+        for column, (state, sla) in DEADLINES.items():
+            while self._escalate_one(column, state, sla):
+                escalated += 1
+        return escalated
+
+    def _escalate_one(self, column: str, state: str, sla: str) -> bool:
+        now = self._clock.now()
+        with self._pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                f"""SELECT id, kind, grid_id, escalation_level FROM cases
+                    WHERE state = %s AND {column} < %s
+                    ORDER BY {column} LIMIT 1 FOR UPDATE SKIP LOCKED""",
+                (state, now),
+            ).fetchone()
+            if row is None:
+                return False
+            self._escalate(conn, row, column, sla)
+        self._metrics.sla_escalations.labels(sla).inc()
+        return True
+
+    def _escalate(
+        self, conn: psycopg.Connection[Any], row: tuple[Any, ...], column: str, sla: str
+    ) -> None:
+        case_id, kind, grid_id, level = int(row[0]), str(row[1]), row[2], int(row[3]) + 1
+        rung = min(level, len(self._ladder) - 1)
+        now = self._clock.now()
+        deadlines = self._site.deadlines(kind, grid_id)
+        period = deadlines[0] if sla == "accept" else deadlines[1]
+        next_deadline = now + timedelta(seconds=period) if rung < len(self._ladder) - 1 else None
+        note = f"{sla} deadline missed: escalated to {self._ladder[rung]}"
+        apply(conn, CaseAction(case_id, "sla_escalate", "sla", "system", note), now)
+        conn.execute(
+            f"UPDATE cases SET escalation_level = %s, {column} = %s WHERE id = %s",
+            (level, next_deadline, case_id),
+        )
+        log.warning("case %d: %s", case_id, note)

@@ -1,0 +1,1 @@
+"""Notifiers: case events delivered outside the hub (MQTT, webhooks, plugins)."""

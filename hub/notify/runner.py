@@ -1,0 +1,140 @@
+"""Delivering case events to notifiers, at least once, resuming after a restart.
+
+A `gridhub.notifiers` entry point names a `NotifierPlugin`; the site file lists
+the notifiers to run (`notifiers:` with a `kind` and the plugin's settings). Each
+runs in its own thread with a cursor persisted in `notifier_cursors`: events are
+read from the audit log after the cursor, delivered with retries and backoff,
+and the cursor moves on. A notifier that still fails after its retries is
+counted and logged, and the next event goes on: one dead webhook never stalls
+the others, nor the hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from hub.cases.feed import CaseEvent, events_after, last_event_id
+from hub.config import NotifierSpec, SiteConfig
+from hub.errors import HubError, NotifyError
+from hub.metrics import HubMetrics
+from hub.mqtt import MqttLink
+from hub.plugins import Registry
+
+log = logging.getLogger(__name__)
+
+
+class Notifier(Protocol):
+    """Sends one case event somewhere; raises `NotifyError` when it could not."""
+
+    def notify(self, event: CaseEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NotifierContext:
+    """What a notifier plugin may use."""
+
+    site: SiteConfig
+    mqtt: MqttLink
+
+
+class NotifierPlugin(Protocol):
+    """What a `gridhub.notifiers` entry point loads."""
+
+    kind: str
+
+    def build(self, spec: NotifierSpec, context: NotifierContext) -> Notifier: ...
+
+
+class NotifierRunner:
+    """One notifier's delivery thread."""
+
+    def __init__(
+        self, name: str, notifier: Notifier, pool: ConnectionPool, metrics: HubMetrics,
+        retries: int = 4,
+    ) -> None:  # fmt: skip
+        self.name = name
+        self._notifier = notifier
+        self._pool = pool
+        self._metrics = metrics
+        self._retries = retries
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"notify-{name}", daemon=True)
+        self.poll_s = 0.5
+        self.backoff_s = 1.0
+
+    def start(self) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                """INSERT INTO notifier_cursors (name, last_event_id) VALUES (%s, %s)
+                   ON CONFLICT (name) DO NOTHING""",
+                (self.name, last_event_id(conn)),
+            )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                self.deliver_pending()
+            except (psycopg.Error, PoolTimeout) as exc:
+                log.warning("notifier %s: %s (will retry)", self.name, exc)
+
+    def deliver_pending(self) -> int:
+        """Deliver every event after the cursor; return how many were delivered."""
+        delivered = 0
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT last_event_id FROM notifier_cursors WHERE name = %s", (self.name,)
+            ).fetchone()
+            cursor = int(row[0]) if row else 0
+            for event in events_after(conn, cursor):
+                if self._stop.is_set():
+                    break
+                delivered += self._deliver(event)
+                conn.execute(
+                    "UPDATE notifier_cursors SET last_event_id = %s, updated_at = now()"
+                    " WHERE name = %s",
+                    (event.id, self.name),
+                )
+                conn.commit()
+        return delivered
+
+    def _deliver(self, event: CaseEvent) -> int:
+        for attempt in range(self._retries + 1):
+            try:
+                self._notifier.notify(event)
+                self._metrics.notifications.labels(self.name, "delivered").inc()
+                return 1
+            except NotifyError as exc:
+                log.warning("notifier %s, event %d, try %d: %s", self.name, event.id,
+                            attempt + 1, exc)  # fmt: skip
+                if self._stop.wait(self.backoff_s * 2**attempt):
+                    break
+        self._metrics.notifications.labels(self.name, "failed").inc()
+        return 0
+
+
+def build_runners(
+    site: SiteConfig, registry: Registry, context: NotifierContext, pool: ConnectionPool,
+    metrics: HubMetrics,
+) -> list[NotifierRunner]:  # fmt: skip
+    """A runner for each notifier in the site file; an unknown kind is a start-up error."""
+    runners = []
+    for i, spec in enumerate(site.notifiers):
+        plugin: Any = registry.get("gridhub.notifiers", spec.kind)
+        try:
+            notifier = plugin.build(spec, context)
+        except HubError as exc:
+            raise HubError(f"notifiers[{i}] ({spec.kind}): {exc}") from exc
+        runners.append(NotifierRunner(spec.name or spec.kind, notifier, pool, metrics))
+    return runners
