@@ -27,7 +27,7 @@ from hub.geo import GridIndex, GridNode, GridTopology
 from hub.metrics import HubMetrics
 from hub.model import GridInfo
 from hub.mqtt import MqttLink
-from hub.notify.runner import NotifierContext, build_runners
+from hub.notify.runner import NotifierContext, NotifierRunner, build_runners
 from hub.patrols.dispatch import Dispatcher
 from hub.patrols.index import AvailabilityRules, PatrolIndex
 from hub.patrols.ingest import PatrolIngest
@@ -59,6 +59,7 @@ class Hub:
     cases: CaseSink
     sla: SlaMonitor
     feed: EventFeed
+    notifiers: list[NotifierRunner]
     clock: Clock
 
 
@@ -109,9 +110,10 @@ def open_hub(site: SiteConfig, endpoints: Endpoints, clock: Clock | None = None)
         run(sla)
         feed = EventFeed(pool)
         run(feed)
-        for runner in build_runners(site, registry, NotifierContext(site, link), pool, metrics):
+        runners = build_runners(site, registry, NotifierContext(site, link), pool, metrics)
+        for runner in runners:
             run(runner)
         yield Hub(
             site, endpoints, pool, link, metrics, grid_index(grids), topology, index, ingest,
-            writer, dispatcher, cases, sla, feed, clock,
+            writer, dispatcher, cases, sla, feed, runners, clock,
         )  # fmt: skip

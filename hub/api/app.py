@@ -8,7 +8,9 @@ runs the same with or without HTTP. Importing this module touches no server.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from hub import __version__
 from hub.api import cases, health, live, patrols, session, site
@@ -24,6 +26,7 @@ def create_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     app.state.login_limiter = session.LoginLimiter()
+    app.add_exception_handler(psycopg.DataError, _unstorable_value)
     app.include_router(health.router)
     app.include_router(session.router)
     app.include_router(site.router)
@@ -31,3 +34,10 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(live.router)
     return app
+
+
+async def _unstorable_value(_request: Request, exc: Exception) -> JSONResponse:
+    """A value PostgreSQL cannot take (a NUL character, a number out of range) is the
+    client's mistake: 422 saying so, not a 500."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return JSONResponse({"detail": f"a value in the request cannot be used: {reason}"}, 422)
