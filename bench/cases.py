@@ -4,10 +4,11 @@
 
 A full hub (`open_hub`, demo site) on a fresh database and a private Mosquitto.
 Phase 1 feeds alerts from the demo cameras over 60 keys (6 cameras, 2 kinds,
-5 zones: most join an open case, some open a new one) through `CaseSink.record`, which returns after the
-commit: that time is the alert → case-committed latency. Phase 2 stores 100,000
-cases with their first audit event, then times `GET /api/cases` with a typical
-monitoring-room filter (open states of one grid, newest 50) through the ASGI app.
+5 zones: most join an open case, some open a new one) through `CaseSink.record`,
+which returns after the commit: that time is the alert → case-committed latency.
+Phase 2 stores 100,000 cases with their first audit event, then times
+`GET /api/cases` with a typical monitoring-room filter (open states of one
+grid, newest 50) through the ASGI app.
 """
 
 from __future__ import annotations
