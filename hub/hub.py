@@ -19,6 +19,7 @@ from typing import Protocol
 from psycopg_pool import ConnectionPool
 
 from hub.cases.feed import EventFeed
+from hub.cases.intake import AlertIntake
 from hub.cases.sink import CaseSink
 from hub.cases.sla import SlaMonitor
 from hub.clock import Clock, SystemClock
@@ -57,6 +58,7 @@ class Hub:
     positions: PositionWriter
     dispatcher: Dispatcher
     cases: CaseSink
+    alerts: AlertIntake  # the AlertSink for detectors, cameras and sensors
     sla: SlaMonitor
     feed: EventFeed
     notifiers: list[NotifierRunner]
@@ -103,7 +105,9 @@ def open_hub(site: SiteConfig, endpoints: Endpoints, clock: Clock | None = None)
         ingest.subscribe(link)
         dispatcher = Dispatcher(pool, index, link, metrics, clock, site)
         cases = CaseSink(pool, site, dispatcher, metrics, clock)
-        SensorIngest(site.sensors, cases, metrics, clock).subscribe(link)
+        alerts = AlertIntake(cases, metrics)
+        run(alerts)
+        SensorIngest(site.sensors, alerts, metrics, clock).subscribe(link)
         run(link)
         run(dispatcher)
         sla = SlaMonitor(pool, site, metrics, clock)
@@ -115,5 +119,5 @@ def open_hub(site: SiteConfig, endpoints: Endpoints, clock: Clock | None = None)
             run(runner)
         yield Hub(
             site, endpoints, pool, link, metrics, grid_index(grids), topology, index, ingest,
-            writer, dispatcher, cases, sla, feed, runners, clock,
+            writer, dispatcher, cases, alerts, sla, feed, runners, clock,
         )  # fmt: skip

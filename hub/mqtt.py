@@ -63,6 +63,17 @@ class BrokerAddress:
         return f"{scheme}://{user}{self.host}:{self.port}"
 
 
+def close_client(client: mqtt.Client) -> None:
+    """Disconnect, stop the network thread, and close paho's wake-up socket pair.
+
+    paho leaves that pair to its `__del__`, which a reference cycle can delay
+    past the sockets' own finalisers (a ResourceWarning at exit).
+    """
+    client.disconnect()
+    client.loop_stop()
+    client._reset_sockets(sockpair_only=True)  # noqa: SLF001 (no public way to close them)
+
+
 def _guarded(handler: MessageHandler, message: mqtt.MQTTMessage) -> None:
     """Run a handler; a bug in one never kills paho's network thread."""
     try:
@@ -109,8 +120,7 @@ class MqttLink:
             raise BrokerError(f"MQTT broker {where} did not accept the connection in {timeout_s}s")
 
     def stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        close_client(self._client)
         self._connected.clear()
 
     def subscribe(self, topic: str, handler: MessageHandler, qos: int = 1) -> None:

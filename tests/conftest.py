@@ -29,7 +29,7 @@ from hub.auth import add_user, issue_token
 from hub.clock import Clock
 from hub.config import SiteConfig, load_site
 from hub.hub import Hub, open_hub
-from hub.mqtt import BrokerAddress
+from hub.mqtt import BrokerAddress, close_client
 from hub.runtime import Endpoints
 from hub.storage.migrate import migrate
 from hub.storage.timescale import TimeseriesPolicy
@@ -158,8 +158,7 @@ class Device:
         return value
 
     def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        close_client(self.client)
 
 
 HubFactory = Callable[..., Hub]

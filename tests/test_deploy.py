@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from hub.mqtt import close_client
 from tests.conftest import REPO, free_port
 
 DEPLOY = REPO / "deploy" / "mosquitto"
@@ -87,8 +88,7 @@ def test_devices_publish_only_their_own_topics(secured_broker: int) -> None:
         assert received.empty(), "a device published on a topic that is not its own"
     finally:
         for client in (hub, patrol):
-            client.disconnect()
-            client.loop_stop()
+            close_client(client)
 
 
 def test_anonymous_and_wrong_password_are_refused(secured_broker: int) -> None:
@@ -104,5 +104,4 @@ def test_anonymous_and_wrong_password_are_refused(secured_broker: int) -> None:
         try:
             assert answers.get(timeout=5), f"{user or 'anonymous'} was let in"
         finally:
-            client.disconnect()
-            client.loop_stop()
+            close_client(client)

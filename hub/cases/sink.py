@@ -24,6 +24,7 @@ from hub.cases.store import NewCase, open_case
 from hub.cases.workflow import OPEN_STATES, CaseAction, apply
 from hub.clock import Clock
 from hub.config import SiteConfig
+from hub.errors import HubError
 from hub.metrics import HubMetrics
 from hub.model import Alert
 from hub.patrols.dispatch import Dispatcher
@@ -51,7 +52,7 @@ class _Source:
 
 
 class CaseSink:
-    """The hub's `AlertSink`: alerts are stored, de-duplicated and turned into cases."""
+    """Alerts stored, de-duplicated and turned into cases (synchronously: see intake.py)."""
 
     def __init__(
         self, pool: ConnectionPool, site: SiteConfig, dispatcher: Dispatcher,
@@ -62,9 +63,6 @@ class CaseSink:
         self._dispatcher = dispatcher
         self._metrics = metrics
         self._clock = clock
-
-    def submit(self, alert: Alert) -> None:
-        self.record(alert)
 
     def record(self, alert: Alert) -> AlertOutcome:
         """Store the alert and apply it to a case; dispatch when the scenario says so."""
@@ -79,7 +77,11 @@ class CaseSink:
                 log.info("another hub opened the case for this alert first; joining it")
         self._metrics.alerts.labels(alert.kind, outcome.outcome).inc()
         if outcome.dispatch and outcome.case_id is not None:
-            self._dispatcher.dispatch(outcome.case_id)
+            try:
+                self._dispatcher.dispatch(outcome.case_id)
+            except (psycopg.Error, HubError) as exc:  # accepted and on the board: by hand
+                log.error("case %d was accepted but could not be dispatched: %s",
+                          outcome.case_id, exc)  # fmt: skip
         return outcome
 
     def _apply(self, conn: Conn, alert: Alert) -> AlertOutcome:

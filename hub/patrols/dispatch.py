@@ -20,14 +20,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import psycopg
-from psycopg.rows import class_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from hub.cases.store import CaseRow, get_case
 from hub.cases.workflow import CaseAction, apply
@@ -36,6 +36,7 @@ from hub.config import SiteConfig
 from hub.errors import HubError, PayloadError
 from hub.metrics import HubMetrics
 from hub.mqtt import MqttLink
+from hub.patrols.dispatch_rows import DispatchRow, dispatch_payload, dispatches_of
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import Reply, parse_reply
 from hub.throttle import ThrottledLog
@@ -46,23 +47,6 @@ REPLY_TOPIC = "gridhub/patrols/+/reply"
 LIVE = ["pending", "sent", "accepted", "arrived"]
 PUBLISH_TIMEOUT_S = 5.0
 Conn = psycopg.Connection[Any]
-
-
-@dataclass(frozen=True, slots=True)
-class DispatchRow:
-    """A stored dispatch."""
-
-    id: int
-    case_id: int
-    patrol_id: str
-    attempt: int
-    state: str
-    payload: dict[str, Any]
-    created_at: datetime
-    published_at: datetime | None
-    deadline: datetime
-    answered_at: datetime | None
-    note: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +66,6 @@ REPLY_RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "arrive": (("pending", "sent", "accepted"), "arrived"),
     "resolve": (("accepted", "arrived"), "resolved"),
 }
-DISPATCH_COLUMNS = (
-    "id, case_id, patrol_id, attempt, state, payload, created_at, published_at, deadline,"
-    " answered_at, note"
-)
 
 
 class Dispatcher:
@@ -303,12 +283,25 @@ class Dispatcher:
         patrol_id = message.topic.split("/")[2]
         try:
             reply = parse_reply(message.payload)
-            self.handle_reply(patrol_id, reply)
+            self._with_retries(lambda: self.handle_reply(patrol_id, reply))
         except PayloadError as exc:
             self._metrics.mqtt_rejected.labels("reply", exc.reason).inc()
             self._throttle.warning(
                 f"reply:{patrol_id}:{exc.reason}", "rejected reply from %s: %s", patrol_id, exc
             )
+
+    def _with_retries(self, action: Callable[[], None], tries: int = 5) -> None:
+        """Run `action`, retrying a lost deadlock or an unreachable database, so a
+        patrol's reply (already acknowledged to the broker) is not dropped lightly."""
+        for attempt in range(tries):
+            try:
+                action()
+                return
+            except (psycopg.errors.DeadlockDetected, psycopg.OperationalError, PoolTimeout) as exc:
+                if attempt == tries - 1:
+                    log.error("gave up on a patrol reply after %d tries: %s", tries, exc)
+                    raise
+                self._stopping.wait(0.2 * 2**attempt)
 
     def handle_reply(self, patrol_id: str, reply: Reply) -> None:
         """Apply a patrol's reply; raises `PayloadError` when it does not fit."""
@@ -375,31 +368,5 @@ class Dispatcher:
     # ---- reading ----------------------------------------------------------------
 
     def dispatches_for(self, case_id: int) -> list[DispatchRow]:
-        with (
-            self._pool.connection() as conn,
-            conn.cursor(row_factory=class_row(DispatchRow)) as cur,
-        ):
-            return cur.execute(
-                f"SELECT {DISPATCH_COLUMNS} FROM dispatches WHERE case_id = %s ORDER BY attempt",
-                (case_id,),
-            ).fetchall()
-
-
-def dispatch_payload(
-    case: CaseRow, dispatch_id: int, patrol_id: str, attempt: int, deadline: datetime
-) -> dict[str, Any]:
-    """What the patrol's device receives."""
-    return {
-        "dispatch_id": dispatch_id,
-        "case_id": case.id,
-        "patrol_id": patrol_id,
-        "attempt": attempt,
-        "kind": case.kind,
-        "summary": case.title,
-        "severity": case.severity,
-        "grid_id": case.grid_id,
-        "location": {"lat": case.lat, "lon": case.lon},
-        "evidence_url": f"/api/cases/{case.id}/evidence",
-        "accept_by": deadline.isoformat(),
-        "reply_topic": f"gridhub/patrols/{patrol_id}/reply",
-    }
+        with self._pool.connection() as conn:
+            return dispatches_of(conn, case_id)

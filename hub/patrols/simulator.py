@@ -24,7 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from shapely.geometry import Point, shape
 
 from hub.config import Grid, Patrol, SiteConfig
-from hub.mqtt import BrokerAddress
+from hub.mqtt import BrokerAddress, close_client
 from hub.patrols.index import haversine_m
 
 log = logging.getLogger(__name__)
@@ -186,8 +186,7 @@ class PatrolSimulator:
                 if duration_s is not None and now - started >= duration_s:
                     break
         finally:
-            client.disconnect()
-            client.loop_stop()
+            close_client(client)
 
     def stop(self) -> None:
         self._stop.set()
