@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import socket
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -213,3 +215,13 @@ def devices(mqtt_url: str) -> Iterator[dict[str, Device]]:
     yield devs
     for dev in devs.values():
         dev.close()
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A fresh directory every user can enter: the embedded PostgreSQL runs as its own
+    system user when the tests run as root, and pytest's tmp_path is private (0700)."""
+    path = Path(tempfile.mkdtemp(prefix="gridhub-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -39,9 +39,9 @@ def _patrols_on_duty(client: httpx.Client) -> int:
 
 
 def test_demo_serves_the_site_on_embedded_services(
-    tmp_path: Path, demo_raw: dict[str, Any]
+    tmp_path: Path, open_dir: Path, demo_raw: dict[str, Any]
 ) -> None:
-    demo_raw["site"]["data_dir"] = str(tmp_path / "data")
+    demo_raw["site"]["data_dir"] = str(open_dir / "data")
     demo_raw["mqtt"] = {"embedded_port": 0}
     port = free_port()
     config = write_site(tmp_path, demo_raw, "demo.yaml")
@@ -69,4 +69,4 @@ def test_demo_serves_the_site_on_embedded_services(
     assert "started embedded MQTT broker on mqtt://127.0.0.1:" in output
     assert "stopped embedded PostgreSQL" in output
     assert "demo login: operator / gridhub-demo" in output
-    assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists()
+    assert not (open_dir / "data" / "postgres" / "postmaster.pid").exists()

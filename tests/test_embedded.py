@@ -22,8 +22,8 @@ from tests.conftest import DEMO_CONFIG
 pytestmark = pytest.mark.slow
 
 
-def test_embedded_postgres_runs_migrations_and_lookups(tmp_path: Path) -> None:
-    server = EmbeddedPostgres(tmp_path / "pg")
+def test_embedded_postgres_runs_migrations_and_lookups(open_dir: Path) -> None:
+    server = EmbeddedPostgres(open_dir / "pg")
     url = server.start()
     try:
         with psycopg.connect(url, autocommit=True) as conn:

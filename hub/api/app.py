@@ -11,6 +11,7 @@ from __future__ import annotations
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 
 from hub import __version__
 from hub.api import cases, health, live, patrols, session, site
@@ -27,6 +28,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.hub = hub
     app.state.login_limiter = session.LoginLimiter()
     app.add_exception_handler(psycopg.DataError, _unstorable_value)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.include_router(health.router)
     app.include_router(session.router)
     app.include_router(site.router)
@@ -41,3 +44,10 @@ async def _unstorable_value(_request: Request, exc: Exception) -> JSONResponse:
     client's mistake: 422 saying so, not a 500."""
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return JSONResponse({"detail": f"a value in the request cannot be used: {reason}"}, 422)
+
+
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """The database is down or overloaded: 503 with a retry hint, not a 500."""
+    return JSONResponse(
+        {"detail": "the database is unavailable; try again shortly"}, 503, {"Retry-After": "5"}
+    )

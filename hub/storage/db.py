@@ -47,6 +47,8 @@ def open_pool(url: str, size: int) -> ConnectionPool:
         max_size=size,
         kwargs={"connect_timeout": CONNECT_TIMEOUT_S},
         name="gridhub",
+        # A connection broken by a database restart is replaced, not handed out.
+        check=ConnectionPool.check_connection,
         open=False,
     )
     pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
