@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hub.errors import HubError, ModelError
+from hub.errors import HubError
 
 if TYPE_CHECKING:
     from hub.cli import CliHooks
@@ -93,6 +93,3 @@ def parse_seeds(text: str) -> list[int]:
         return [int(part) for part in text.split(",")]
     except ValueError as exc:
         raise HubError(f"--seeds: expected A-B or a comma list of integers, got {text!r}") from exc
-
-
-__all__ = ["ModelError", "register"]

@@ -152,7 +152,8 @@ class FireLaneDetector:
             since = memory.update(now, True)
             if since is not None:
                 starts.append(since)
-            self.offenders.append(tuple(float(v) for v in box))  # type: ignore[arg-type]
+            x1, y1, x2, y2 = (float(v) for v in box)
+            self.offenders.append((x1, y1, x2, y2))
         for track_id in set(self.presence) - set(inside.track_ids.tolist()):
             self.presence[track_id].update(now, False)
             if self.presence[track_id].since is None:
