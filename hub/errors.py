@@ -11,7 +11,8 @@
     │   └── TransitionError  an action not allowed from the case's state or for the role
     ├── NotifyError          a notifier could not deliver an event (it is retried)
     ├── AuthError            a user, token or password that is not valid
-    └── EmbeddedServiceError an embedded PostgreSQL or MQTT broker failed to start
+    ├── EmbeddedServiceError an embedded PostgreSQL or MQTT broker failed to start
+    └── ModelError           an object-detection weights file is missing or unusable
 
 Adapters translate library errors into these with ``raise ... from exc`` so the
 CLI can print one clear line and exit non-zero.
@@ -73,3 +74,7 @@ class NotifyError(HubError):
 
 class EmbeddedServiceError(HubError):
     """An embedded PostgreSQL or MQTT broker could not be started."""
+
+
+class ModelError(HubError):
+    """An object-detection model file is missing, unreadable or not a detection model."""

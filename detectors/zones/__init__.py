@@ -1,0 +1,1 @@
+"""Zone machinery shared by the zone detectors: pure geometry and dwell/episode timers."""
