@@ -6,6 +6,12 @@
     ├── StorageError         the database is unreachable or a migration failed
     │   └── MigrationError   a migration failed or an applied one was edited
     ├── BrokerError          the MQTT broker is unreachable or refused us
+    ├── SourceError          a camera source failed (the message never holds credentials)
+    │   ├── SourceOpenError  it could not be opened (unreachable, refused, timed out)
+    │   ├── SourceReadError  it broke mid-stream (connection lost, read timed out)
+    │   ├── CorruptFrame     one picture could not be decoded; the stream goes on
+    │   └── SourceEnded      a finite source (a file played once) has no more frames
+    ├── EvidenceError        a snapshot or clip could not be written
     └── EmbeddedServiceError an embedded PostgreSQL or MQTT broker failed to start
 
 Adapters translate library errors into these with ``raise ... from exc`` so the
@@ -39,3 +45,27 @@ class BrokerError(HubError):
 
 class EmbeddedServiceError(HubError):
     """An embedded PostgreSQL or MQTT broker could not be started."""
+
+
+class SourceError(HubError):
+    """A camera frame source failed; the message names the camera without credentials."""
+
+
+class SourceOpenError(SourceError):
+    """A camera source could not be opened: unreachable, refused, not a video, timed out."""
+
+
+class SourceReadError(SourceError):
+    """A camera source broke while streaming: connection lost or no frame within the timeout."""
+
+
+class CorruptFrame(SourceError):
+    """One picture could not be decoded; the worker counts it and reads on."""
+
+
+class SourceEnded(SourceError):
+    """A finite source (a file played once) has delivered its last frame."""
+
+
+class EvidenceError(HubError):
+    """An evidence snapshot or clip could not be written."""

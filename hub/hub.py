@@ -14,11 +14,16 @@ from dataclasses import dataclass
 
 from psycopg_pool import ConnectionPool
 
+from hub.cameras.manager import CameraManager, ManagerParts
+from hub.cameras.metrics import CameraCollector
+from hub.cameras.sink import RecordingAlertSink
 from hub.clock import Clock, SystemClock
 from hub.config import SiteConfig
+from hub.detect import AlertSink
 from hub.geo import GridIndex
 from hub.metrics import HubMetrics
 from hub.mqtt import MqttLink
+from hub.plugins import load_registry
 from hub.runtime import Endpoints
 from hub.storage.db import open_pool
 from hub.storage.site_repo import grid_index, list_grids, sync_site
@@ -37,11 +42,24 @@ class Hub:
     metrics: HubMetrics
     grids: GridIndex
     clock: Clock
+    cameras: CameraManager
 
 
 @contextmanager
-def open_hub(site: SiteConfig, endpoints: Endpoints, clock: Clock | None = None) -> Iterator[Hub]:
-    """Connect to the (migrated) database and the broker; close both on exit."""
+def open_hub(
+    site: SiteConfig,
+    endpoints: Endpoints,
+    clock: Clock | None = None,
+    alert_sink: AlertSink | None = None,
+) -> Iterator[Hub]:
+    """Connect to the (migrated) database and the broker, start the camera workers;
+    stop and close everything on exit.
+
+    `alert_sink` receives every alert (detectors', `camera_offline`); by default
+    alerts are logged and recorded in the `alerts` table.
+    """
+    clock = clock or SystemClock()
+    registry = load_registry(["gridhub.sources", "gridhub.detectors"])
     pool = open_pool(endpoints.database_url, site.database.pool_size)
     try:
         with pool.connection() as conn:
@@ -50,7 +68,16 @@ def open_hub(site: SiteConfig, endpoints: Endpoints, clock: Clock | None = None)
         link = MqttLink(endpoints.broker_url, f"{site.mqtt.client_id}-hub")
         link.start()
         try:
-            yield Hub(site, endpoints, pool, link, HubMetrics(), grids, clock or SystemClock())
+            sink = alert_sink or RecordingAlertSink(pool)
+            parts = ManagerParts(pool, link, registry, sink, clock, site.site.data_dir)
+            cameras = CameraManager(parts, site.video)
+            metrics = HubMetrics()
+            metrics.registry.register(CameraCollector(cameras.healths))
+            cameras.start()
+            try:
+                yield Hub(site, endpoints, pool, link, metrics, grids, clock, cameras)
+            finally:
+                cameras.stop()
         finally:
             link.stop()
     finally:

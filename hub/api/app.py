@@ -8,10 +8,12 @@ runs the same with or without HTTP. Importing this module touches no server.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from hub import __version__
-from hub.api import health, site
+from hub.api import cameras, health, site
 from hub.hub import Hub
 
 
@@ -25,4 +27,14 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.hub = hub
     app.include_router(health.router)
     app.include_router(site.router)
+    app.include_router(cameras.router)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     return app
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each bad field, without echoing the input (it may hold a camera URL)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
+              for e in errors]  # fmt: skip
+    return JSONResponse({"detail": detail}, status_code=422)

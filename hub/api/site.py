@@ -1,4 +1,4 @@
-"""The site as the dashboard sees it: grids (GeoJSON), patrols and cameras."""
+"""The site as the dashboard sees it: grids (GeoJSON), patrols and sensors."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from hub.api.deps import HubDep
-from hub.model import CameraInfo, PatrolInfo, SensorInfo
-from hub.storage.site_repo import list_cameras, list_grids, list_patrols, list_sensors
+from hub.model import PatrolInfo, SensorInfo
+from hub.storage.site_repo import list_grids, list_patrols, list_sensors
 
 router = APIRouter(tags=["site"])
 
@@ -39,12 +39,6 @@ def grids(hub: HubDep) -> dict[str, Any]:
 def patrols(hub: HubDep) -> list[PatrolInfo]:
     with hub.pool.connection() as conn:
         return list_patrols(conn)
-
-
-@router.get("/api/cameras", summary="Cameras (source URLs are never returned)")
-def cameras(hub: HubDep) -> list[CameraInfo]:
-    with hub.pool.connection() as conn:
-        return list_cameras(conn)
 
 
 @router.get("/api/sensors", summary="Registered sensors")
