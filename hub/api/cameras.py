@@ -79,7 +79,7 @@ def edit_camera(camera_id: str, body: CameraPatch, hub: HubDep) -> CameraInfo:
     try:
         camera = Camera.model_validate(merged)
     except ValidationError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, _problems(exc)) from None
+        raise HTTPException(422, _problems(exc)) from None
     grid_id = _check(hub, camera)
     with hub.pool.connection() as conn:
         camera_repo.update_camera(conn, camera, grid_id)
@@ -205,7 +205,7 @@ def _check(hub: Hub, camera: Camera) -> str | None:
             if not camera_repo.grid_exists(conn, camera.grid):
                 problems.append(f"grid: unknown grid '{camera.grid}'")
     if problems:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problems)
+        raise HTTPException(422, problems)
     return grid_id
 
 
