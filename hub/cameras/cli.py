@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from hub.cameras.source import (
     Capture,
@@ -25,7 +25,7 @@ from hub.cameras.source import (
     redact_url,
     scheme_of,
 )
-from hub.config import Camera, Location, field_path, load_site
+from hub.config import Camera, field_path, load_site
 from hub.errors import ConfigError, CorruptFrame, HubError
 from hub.plugins import load_registry
 
@@ -111,7 +111,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     from hub.runtime import service_endpoints
     from hub.storage import camera_repo
     from hub.storage.db import connect
-    from hub.storage.site_repo import grid_index, list_grids
+    from hub.storage.site_repo import grid_index, list_grids, sync_site
 
     camera = _camera_from(args)
     registry = load_registry(["gridhub.sources"])
@@ -119,6 +119,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         raise ConfigError(f"no frame source '{camera.source_kind}' for {redact_url(args.url)}")
     site = load_site(args.config)
     with service_endpoints(site) as endpoints, connect(endpoints.database_url) as conn:
+        sync_site(conn, site)  # the grids the camera may refer to
         if camera.grid is not None and not camera_repo.grid_exists(conn, camera.grid):
             raise ConfigError(f"unknown grid '{camera.grid}'")
         grid = camera.grid or grid_index(list_grids(conn)).locate(
@@ -133,15 +134,17 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def _camera_from(args: argparse.Namespace) -> Camera:
     try:
-        return Camera(
-            id=args.id,
-            name=args.name,
-            url=SecretStr(args.url),
-            source=args.source,
-            location=Location(lat=args.lat, lon=args.lon),
-            grid=args.grid,
-            enabled=not args.disabled,
-            analysis_fps=args.fps,
+        return Camera.model_validate(
+            {
+                "id": args.id,
+                "name": args.name,
+                "url": args.url,
+                "source": args.source,
+                "location": {"lat": args.lat, "lon": args.lon},
+                "grid": args.grid,
+                "enabled": not args.disabled,
+                "analysis_fps": args.fps,
+            }
         )
     except ValidationError as exc:
         problems = [f"{field_path(e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
