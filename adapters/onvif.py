@@ -74,6 +74,8 @@ class OnvifSource:
             raise SourceOpenError(
                 f"{self.describe()}: no ONVIF answer within the timeout"
             ) from None
+        except SourceOpenError:
+            raise
         except Exception as exc:  # the ONVIF client raises zeep, aiohttp and httpx errors
             raise SourceOpenError(
                 f"{self.describe()}: ONVIF lookup failed: {_reason(exc)}"
@@ -117,8 +119,6 @@ class OnvifSource:
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, SourceOpenError):
-        return str(exc).rsplit(": ", 1)[-1]
     text = str(exc)
     # Library messages may quote the device address with its credentials: keep the type only
     # unless the message is free of anything URL-like.
