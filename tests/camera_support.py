@@ -18,7 +18,7 @@ import pytest
 from hub.cameras.source import Capture, Image, SourceInfo
 from hub.clock import Clock, SystemClock
 from hub.errors import SourceOpenError, SourceReadError
-from hub.model import Alert
+from hub.model import Alert, Frame
 from tests.conftest import _unavailable, free_port
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -112,6 +112,15 @@ def make_clip(
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return path
+
+
+class NullDetector:
+    """Looks at every frame and finds nothing."""
+
+    kind = "null"
+
+    def process(self, frame: Frame) -> list[Alert]:
+        return []
 
 
 @dataclass

@@ -15,6 +15,7 @@ from hub.plugins import load_registry
 from tests.camera_support import (
     RTSP_PASSWORD,
     CollectingSink,
+    NullDetector,
     RtspServer,
     rtsp_server,  # noqa: F401  (fixture)
     wait_for,
@@ -26,7 +27,9 @@ OPTIONS = SourceOptions(open_timeout_s=3.0, read_timeout_s=1.5)
 
 def rtsp_worker(url: str) -> CameraWorker:
     source = make_source(REGISTRY, "rtsp", url, OPTIONS)
-    parts = WorkerParts("CAM-R", 5.0, source, [], CollectingSink(), None, SystemClock())
+    parts = WorkerParts(
+        "CAM-R", 5.0, source, [NullDetector()], CollectingSink(), None, SystemClock()
+    )
     return CameraWorker(parts, WorkerSettings(backoff_initial_s=0.1, backoff_max_s=0.5))
 
 

@@ -2,7 +2,8 @@
 
 The decode thread opens the source, reads every picture, counts it, keeps
 evidence pictures in the ring buffer, and hands the pictures due for analysis
-(the camera's `analysis_fps`) to a small queue that drops the oldest when full.
+(the camera's `analysis_fps`) to a small queue that drops the oldest when full
+(a camera without detectors queues nothing: it is decoded for preview and evidence).
 The analysis thread converts them to `Frame`s and runs the camera's detectors,
 so a slow detector costs dropped frames on its own camera, never decoding time,
 and never another camera's. A failed source is closed and reopened after a
@@ -148,7 +149,7 @@ class CameraWorker:
             self._latest = capture
             if self.ring.due(capture.mono):
                 self.ring.add(capture)
-            if capture.mono >= next_due:
+            if self.parts.detectors and capture.mono >= next_due:
                 # Pace to the analysis rate without drifting: the next slot is one
                 # period after this one, or now when the stream paused.
                 next_due = max(next_due + period, capture.mono - period / 2)
