@@ -25,6 +25,10 @@ class RtspSource:
             "timeout": str(int(options.read_timeout_s * 1_000_000)),
             "fflags": "nobuffer",
             "flags": "low_delay",
+            # Half a second of probing finds an H.264/H.265 stream's parameters; FFmpeg's
+            # default (5 s, and >1 s in practice) would delay every reconnect by as much.
+            "analyzeduration": "500000",
+            "probesize": "500000",
         }
         self._stream = PyAvStream(KIND, url, options, av_options)
 
