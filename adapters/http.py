@@ -10,11 +10,13 @@ and never appear in messages.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import time
 import urllib.error
 import urllib.request
 from http.client import HTTPResponse
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from hub.cameras.source import Capture, FrameSource, Image, SourceInfo, SourceOptions, redact_url
@@ -157,6 +159,39 @@ def _reason(exc: object) -> str:
     return type(exc).__name__ if isinstance(exc, BaseException) else "unreachable"
 
 
+class _ClosingHttpHandler(urllib.request.HTTPHandler):
+    """urllib leaves the socket of a response that timed out for the garbage collector;
+    this handler closes it at once (a camera that hangs must not leak a socket a try)."""
+
+    def http_open(self, req: urllib.request.Request) -> HTTPResponse:
+        return _open_closing(self, http.client.HTTPConnection, req)
+
+
+class _ClosingHttpsHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> HTTPResponse:
+        return _open_closing(self, http.client.HTTPSConnection, req)
+
+
+def _open_closing(
+    handler: urllib.request.AbstractHTTPHandler,
+    connection: type[http.client.HTTPConnection],
+    req: urllib.request.Request,
+) -> HTTPResponse:
+    opened: list[http.client.HTTPConnection] = []
+
+    def connect(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+        conn = connection(host, **kwargs)
+        opened.append(conn)
+        return conn
+
+    try:
+        return handler.do_open(connect, req)
+    except BaseException:
+        for conn in opened:
+            conn.close()
+        raise
+
+
 def _opener_for(url: str) -> tuple[str, urllib.request.OpenerDirector]:
     """The URL without credentials, and an opener that answers Basic and Digest challenges."""
     parts = urlsplit(url)
@@ -165,7 +200,7 @@ def _opener_for(url: str) -> tuple[str, urllib.request.OpenerDirector]:
     if parts.port:
         netloc += f":{parts.port}"
     bare = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    handlers: list[urllib.request.BaseHandler] = []
+    handlers: list[urllib.request.BaseHandler] = [_ClosingHttpHandler(), _ClosingHttpsHandler()]
     if parts.username:
         passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
         passwords.add_password(None, bare, unquote(parts.username), unquote(parts.password or ""))
