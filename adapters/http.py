@@ -33,7 +33,8 @@ class HttpSource:
     def __init__(self, url: str, options: SourceOptions) -> None:
         self.options = options
         self.kind = urlsplit(url).scheme
-        self._url, self._opener = _opener_for(url)
+        self._tracked = _Tracked()
+        self._url, self._opener = _opener_for(url, self._tracked)
         self._redacted = redact_url(url)
         self._response: HTTPResponse | None = None
         self._buffer = b""
@@ -92,15 +93,18 @@ class HttpSource:
     def _request(
         self, timeout: float, error: type[SourceOpenError | SourceReadError]
     ) -> HTTPResponse:
+        response: HTTPResponse | None = None
         try:
-            response: HTTPResponse = self._opener.open(self._url, timeout=timeout)
+            response = self._opener.open(self._url, timeout=timeout)
         except urllib.error.HTTPError as exc:
-            exc.close()
             raise error(f"{self.describe()}: HTTP {exc.code} {exc.reason}") from None
         except urllib.error.URLError as exc:
             raise error(f"{self.describe()}: cannot connect: {_reason(exc.reason)}") from None
         except (OSError, ValueError) as exc:
             raise error(f"{self.describe()}: {_reason(exc)}") from None
+        finally:
+            self._tracked.close_all_but(response)
+        assert response is not None
         return response
 
     def _next_mjpeg(self, error: type[SourceOpenError | SourceReadError]) -> bytes:
@@ -159,40 +163,60 @@ def _reason(exc: object) -> str:
     return type(exc).__name__ if isinstance(exc, BaseException) else "unreachable"
 
 
-class _ClosingHttpHandler(urllib.request.HTTPHandler):
-    """urllib leaves the socket of a response that timed out for the garbage collector;
-    this handler closes it at once (a camera that hangs must not leak a socket a try)."""
+class _Tracked:
+    """Every response urllib gets while following one request (auth retries included),
+    so the ones it drops (a 401 before the retry) and sockets of timed-out requests are
+    closed at once instead of by the garbage collector."""
+
+    def __init__(self) -> None:
+        self.responses: list[HTTPResponse] = []
+        self.connections: list[http.client.HTTPConnection] = []
+
+    def open(
+        self,
+        handler: urllib.request.AbstractHTTPHandler,
+        connection: type[http.client.HTTPConnection],
+        req: urllib.request.Request,
+    ) -> HTTPResponse:
+        def connect(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+            conn = connection(host, **kwargs)
+            self.connections.append(conn)
+            return conn
+
+        response: HTTPResponse = handler.do_open(connect, req)
+        self.responses.append(response)
+        return response
+
+    def close_all_but(self, keep: HTTPResponse | None) -> None:
+        for response in self.responses:
+            if response is not keep:
+                response.close()
+        if keep is None:
+            for conn in self.connections:
+                conn.close()
+        self.responses.clear()
+        self.connections.clear()
+
+
+class _HttpHandler(urllib.request.HTTPHandler):
+    def __init__(self, tracked: _Tracked) -> None:
+        super().__init__()
+        self.tracked = tracked
 
     def http_open(self, req: urllib.request.Request) -> HTTPResponse:
-        return _open_closing(self, http.client.HTTPConnection, req)
+        return self.tracked.open(self, http.client.HTTPConnection, req)
 
 
-class _ClosingHttpsHandler(urllib.request.HTTPSHandler):
+class _HttpsHandler(urllib.request.HTTPSHandler):
+    def __init__(self, tracked: _Tracked) -> None:
+        super().__init__()
+        self.tracked = tracked
+
     def https_open(self, req: urllib.request.Request) -> HTTPResponse:
-        return _open_closing(self, http.client.HTTPSConnection, req)
+        return self.tracked.open(self, http.client.HTTPSConnection, req)
 
 
-def _open_closing(
-    handler: urllib.request.AbstractHTTPHandler,
-    connection: type[http.client.HTTPConnection],
-    req: urllib.request.Request,
-) -> HTTPResponse:
-    opened: list[http.client.HTTPConnection] = []
-
-    def connect(host: str, **kwargs: Any) -> http.client.HTTPConnection:
-        conn = connection(host, **kwargs)
-        opened.append(conn)
-        return conn
-
-    try:
-        return handler.do_open(connect, req)
-    except BaseException:
-        for conn in opened:
-            conn.close()
-        raise
-
-
-def _opener_for(url: str) -> tuple[str, urllib.request.OpenerDirector]:
+def _opener_for(url: str, tracked: _Tracked) -> tuple[str, urllib.request.OpenerDirector]:
     """The URL without credentials, and an opener that answers Basic and Digest challenges."""
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -200,7 +224,7 @@ def _opener_for(url: str) -> tuple[str, urllib.request.OpenerDirector]:
     if parts.port:
         netloc += f":{parts.port}"
     bare = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    handlers: list[urllib.request.BaseHandler] = [_ClosingHttpHandler(), _ClosingHttpsHandler()]
+    handlers: list[urllib.request.BaseHandler] = [_HttpHandler(tracked), _HttpsHandler(tracked)]
     if parts.username:
         passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
         passwords.add_password(None, bare, unquote(parts.username), unquote(parts.password or ""))

@@ -16,6 +16,7 @@ which FFmpeg can demux; not built yet.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from adapters.rtsp import RtspSource
@@ -69,7 +70,7 @@ class OnvifSource:
     def stream_uri(self) -> str:
         """Ask the device for the RTSP URI of the profile, with the credentials added."""
         try:
-            uri = asyncio.run(asyncio.wait_for(self._lookup(), timeout=self.options.open_timeout_s))
+            uri = asyncio.run(self._lookup())
         except TimeoutError:
             raise SourceOpenError(
                 f"{self.describe()}: no ONVIF answer within the timeout"
@@ -87,25 +88,29 @@ class OnvifSource:
 
         camera = ONVIFCamera(self.host, self.port, self.user, self.password)
         try:
-            await camera.update_xaddrs()
-            media = await camera.create_media_service()
-            profiles = await media.GetProfiles()
-            tokens = [p.token for p in profiles or []]
-            if not tokens:
-                raise SourceOpenError(f"{self.describe()}: the device has no media profiles")
-            if self.profile is not None and self.profile not in tokens:
-                raise SourceOpenError(
-                    f"{self.describe()}: no profile '{self.profile}' (has: {', '.join(tokens)})"
-                )
-            answer = await media.GetStreamUri(
-                {
-                    "StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
-                    "ProfileToken": self.profile or tokens[0],
-                }
-            )
-            return str(answer.Uri)
+            # Only the questions are timed: closing the client's sessions must not be cut short.
+            return await asyncio.wait_for(self._ask(camera), timeout=self.options.open_timeout_s)
         finally:
             await camera.close()
+
+    async def _ask(self, camera: Any) -> str:
+        await camera.update_xaddrs()
+        media = await camera.create_media_service()
+        profiles = await media.GetProfiles()
+        tokens = [p.token for p in profiles or []]
+        if not tokens:
+            raise SourceOpenError(f"{self.describe()}: the device has no media profiles")
+        if self.profile is not None and self.profile not in tokens:
+            raise SourceOpenError(
+                f"{self.describe()}: no profile '{self.profile}' (has: {', '.join(tokens)})"
+            )
+        answer = await media.GetStreamUri(
+            {
+                "StreamSetup": {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}},
+                "ProfileToken": self.profile or tokens[0],
+            }
+        )
+        return str(answer.Uri)
 
     def _with_credentials(self, uri: str) -> str:
         parts = urlsplit(uri)

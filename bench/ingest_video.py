@@ -11,7 +11,7 @@
 2. How many such cameras one hub process keeps in real time: N workers on the
    clip at once, each must decode >= 24 fps with no sustained drops.
 3. Time from camera back online to the first analysed frame: a real RTSP server
-   (gst-rtsp-server, 1280x720 H.264) is killed and restarted under a running
+   (gst-rtsp-server, 320x240 H.264) is killed and restarted under a running
    worker with the site defaults (backoff 0.25 s doubling to 2 s, with jitter).
 
 The machine is shared: the load average at start and end is printed with the figures.
