@@ -19,11 +19,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from hub.api.app import create_app
 from hub.cameras import media
 from hub.cameras.sink import RecordingAlertSink
-from hub.config import load_site
+from hub.config import Camera, load_site
 from hub.hub import open_hub
 from hub.model import Alert, EvidenceRef
 from hub.mqtt import BrokerAddress
 from hub.runtime import Endpoints
+from hub.storage import camera_repo
 from hub.storage.db import open_pool
 from tests.camera_support import (
     RTSP_PASSWORD,
@@ -194,3 +195,20 @@ def test_recording_sink_stores_alerts_with_their_evidence(migrated_db: str) -> N
     assert row is not None
     assert row[0] == "camera_offline" and row[1] == "CAM-X"
     assert row[2]["summary"] == "dark" and row[2]["evidence"][0]["path"] == "e/x.mp4"
+
+
+def test_a_stored_camera_that_cannot_start_reports_why_once(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    camera = Camera.model_validate(
+        camera_body("CAM-BAD", "rtsp://127.0.0.1:1/x", detectors=[{"kind": "nope"}])
+    )
+    with hub.pool.connection() as conn:
+        camera_repo.insert_camera(conn, camera, None)
+    for _ in range(3):
+        hub.cameras.reconcile()
+    health = client.get("/api/cameras/CAM-BAD/health").json()
+    assert health["state"] == "error" and not health["online"]
+    assert "no gridhub.detectors plugin named 'nope'" in health["last_error"]
+    assert caplog.text.count("camera CAM-BAD not started") == 1

@@ -68,6 +68,7 @@ class CameraManager:
         self._running: dict[str, _Running] = {}
         self._problems: dict[str, CameraHealth] = {}
         self._published: dict[str, str] = {}
+        self._logged: dict[str, str] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,11 +105,15 @@ class CameraManager:
         return [w.snapshot() for w in workers] + problems
 
     def reconcile(self) -> None:
-        """Bring the running workers in line with the `cameras` table."""
-        with self.parts.pool.connection() as conn:
-            rows, unreadable = load_cameras(conn)
-        wanted = {row.camera.id: row for row in rows}
+        """Bring the running workers in line with the `cameras` table.
+
+        Read and applied under one lock: a reconcile that read the table earlier can
+        never apply after a later one (and undo an edit).
+        """
         with self._lock:
+            with self.parts.pool.connection() as conn:
+                rows, unreadable = load_cameras(conn)
+            wanted = {row.camera.id: row for row in rows}
             for camera_id, running in list(self._running.items()):
                 row = wanted.get(camera_id)
                 if row is None or not row.camera.enabled or row.updated_at != running.updated_at:
@@ -131,10 +136,13 @@ class CameraManager:
         try:
             worker = self._build(camera)
         except HubError as exc:
-            log.error("camera %s not started: %s", camera.id, exc)
+            if self._logged.get(camera.id) != str(exc):  # once per problem, not per reconcile
+                log.error("camera %s not started: %s", camera.id, exc)
+            self._logged[camera.id] = str(exc)
             self._problems[camera.id] = _problem(camera.id, _describe(camera), "error", str(exc))
             return
         worker.start()
+        self._logged.pop(camera.id, None)
         self._running[camera.id] = _Running(worker, row.updated_at)
         log.info("camera %s started (%s)", camera.id, worker.health.source)
 

@@ -149,10 +149,11 @@ class CameraWorker:
             self._latest = capture
             if self.ring.due(capture.mono):
                 self.ring.add(capture)
-            if self.parts.detectors and capture.mono >= next_due:
-                # Pace to the analysis rate without drifting: the next slot is one
-                # period after this one, or now when the stream paused.
-                next_due = max(next_due + period, capture.mono - period / 2)
+            if self.parts.detectors and capture.mono >= next_due - period / 4:
+                # Pace to the analysis rate without drifting: slots are one period apart
+                # (a frame a little early still takes its slot, so jitter costs nothing),
+                # restarting from now after a pause.
+                next_due = max(next_due + period, capture.mono + period / 2)
                 self.health.count("dropped", self._queue.put(capture))
 
     # The analysis thread -------------------------------------------------------------
