@@ -29,7 +29,7 @@ from detectors.evaluation.fire_lane_clips import VTEST  # noqa: E402
 
 def frames(count: int) -> list[npt.NDArray[np.uint8]]:
     capture = cv2.VideoCapture(str(VTEST))
-    out = []
+    out: list[npt.NDArray[np.uint8]] = []
     while len(out) < count:
         ok, image = capture.read()
         if not ok:

@@ -62,7 +62,7 @@ def make_clip(path: Path, seconds: int) -> None:
                 source.set(cv2.CAP_PROP_POS_FRAMES, 0)
                 ok, image = source.read()
         assert image is not None
-        frame = image.copy()
+        frame: npt.NDArray[np.uint8] = np.asarray(image, dtype=np.uint8).copy()
         if BOXES.start <= t < BOXES.end:
             draw_object(frame, BOXES)
         writer.write(cv2.resize(frame, SIZE))

@@ -337,6 +337,47 @@ class SiteInfo(Strict):
     )
 
 
+class VideoSettings(Strict):
+    """How camera workers read, reconnect, and keep evidence (the same for every camera)."""
+
+    open_timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds to connect and read a stream header."
+    )
+    read_timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds without a frame before a stream is lost."
+    )
+    reconnect_initial_s: float = Field(
+        default=0.25, gt=0, description="First reconnection delay; doubles on each failure."
+    )
+    reconnect_max_s: float = Field(
+        default=2.0, gt=0, description="Cap of the reconnection delay (jittered to half..full)."
+    )
+    offline_alert_s: float = Field(
+        default=300.0, gt=0, description="A camera dark this long raises camera_offline."
+    )
+    queue_size: int = Field(
+        default=2, ge=1, le=100, description="Frames waiting for analysis before the oldest drops."
+    )
+    evidence_fps: float = Field(
+        default=8.0, gt=0, le=30, description="Frames per second kept in the evidence buffer."
+    )
+    evidence_width: int = Field(
+        default=640, ge=64, le=3840, description="Width in pixels of evidence clip frames."
+    )
+    ring_s: float = Field(
+        default=20.0, gt=0, le=120, description="Seconds of each camera kept for clips."
+    )
+    clip_before_s: float = Field(
+        default=5.0, ge=0, le=60, description="Seconds of clip before an alert started."
+    )
+    clip_after_s: float = Field(
+        default=5.0, ge=0, le=60, description="Seconds of clip after an alert was confirmed."
+    )
+    evidence_max_mb: int = Field(
+        default=2048, ge=1, description="Disk budget for evidence; oldest files go first."
+    )
+
+
 class SiteConfig(Strict):
     """A whole site: the root of the YAML file."""
 
@@ -378,6 +419,9 @@ class SiteConfig(Strict):
     patrols: list[Patrol] = Field(default_factory=list, description="Patrol teams.")
     cameras: list[Camera] = Field(default_factory=list, description="Cameras.")
     sensors: list[Sensor] = Field(default_factory=list, description="Sensors.")
+    video: VideoSettings = Field(
+        default_factory=VideoSettings, description="Camera reading, reconnection and evidence."
+    )
 
 
 def load_site(path: Path) -> SiteConfig:

@@ -11,6 +11,12 @@
     │   └── TransitionError  an action not allowed from the case's state or for the role
     ├── NotifyError          a notifier could not deliver an event (it is retried)
     ├── AuthError            a user, token or password that is not valid
+    ├── SourceError          a camera source failed (the message never holds credentials)
+    │   ├── SourceOpenError  it could not be opened (unreachable, refused, timed out)
+    │   ├── SourceReadError  it broke mid-stream (connection lost, read timed out)
+    │   ├── CorruptFrame     one picture could not be decoded; the stream goes on
+    │   └── SourceEnded      a finite source (a file played once) has no more frames
+    ├── EvidenceError        a snapshot or clip could not be written
     ├── EmbeddedServiceError an embedded PostgreSQL or MQTT broker failed to start
     └── ModelError           an object-detection weights file is missing or unusable
 
@@ -78,3 +84,27 @@ class EmbeddedServiceError(HubError):
 
 class ModelError(HubError):
     """An object-detection model file is missing, unreadable or not a detection model."""
+
+
+class SourceError(HubError):
+    """A camera frame source failed; the message names the camera without credentials."""
+
+
+class SourceOpenError(SourceError):
+    """A camera source could not be opened: unreachable, refused, not a video, timed out."""
+
+
+class SourceReadError(SourceError):
+    """A camera source broke while streaming: connection lost or no frame within the timeout."""
+
+
+class CorruptFrame(SourceError):
+    """One picture could not be decoded; the worker counts it and reads on."""
+
+
+class SourceEnded(SourceError):
+    """A finite source (a file played once) has delivered its last frame."""
+
+
+class EvidenceError(HubError):
+    """An evidence snapshot or clip could not be written."""

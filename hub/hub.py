@@ -18,12 +18,15 @@ from typing import Protocol
 
 from psycopg_pool import ConnectionPool
 
+from hub.cameras.manager import CameraManager, ManagerParts
+from hub.cameras.metrics import CameraCollector
 from hub.cases.feed import EventFeed
 from hub.cases.intake import AlertIntake
 from hub.cases.sink import CaseSink
 from hub.cases.sla import SlaMonitor
 from hub.clock import Clock, SystemClock
 from hub.config import SiteConfig
+from hub.detect import AlertSink
 from hub.geo import GridIndex, GridNode, GridTopology
 from hub.metrics import HubMetrics
 from hub.model import GridInfo
@@ -63,6 +66,7 @@ class Hub:
     feed: EventFeed
     notifiers: list[NotifierRunner]
     clock: Clock
+    cameras: CameraManager
 
 
 def topology_of(grids: list[GridInfo]) -> GridTopology:
@@ -78,11 +82,20 @@ class Part(Protocol):
 
 
 @contextmanager
-def open_hub(site: SiteConfig, endpoints: Endpoints, clock: Clock | None = None) -> Iterator[Hub]:
-    """Run the hub's parts against a migrated database and a broker; stop them on exit."""
+def open_hub(
+    site: SiteConfig,
+    endpoints: Endpoints,
+    clock: Clock | None = None,
+    alert_sink: AlertSink | None = None,
+) -> Iterator[Hub]:
+    """Run the hub's parts against a migrated database and a broker; stop them on exit.
+
+    Camera alerts go to the hub's alert intake (and so become cases) unless a test
+    passes its own `alert_sink`.
+    """
     clock = clock or SystemClock()
     metrics = HubMetrics()
-    registry = load_registry(["gridhub.notifiers"])
+    registry = load_registry(["gridhub.sources", "gridhub.detectors", "gridhub.notifiers"])
     with ExitStack() as stack:
 
         def run(part: Part) -> None:
@@ -117,7 +130,11 @@ def open_hub(site: SiteConfig, endpoints: Endpoints, clock: Clock | None = None)
         runners = build_runners(site, registry, NotifierContext(site, link), pool, metrics)
         for runner in runners:
             run(runner)
+        parts = ManagerParts(pool, link, registry, alert_sink or alerts, clock, site.site.data_dir)
+        cameras = CameraManager(parts, site.video)
+        metrics.registry.register(CameraCollector(cameras.healths))
+        run(cameras)
         yield Hub(
             site, endpoints, pool, link, metrics, grid_index(grids), topology, index, ingest,
-            writer, dispatcher, cases, alerts, sla, feed, runners, clock,
+            writer, dispatcher, cases, alerts, sla, feed, runners, clock, cameras,
         )  # fmt: skip

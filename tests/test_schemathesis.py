@@ -64,7 +64,11 @@ def test_no_server_errors(
         def no_5xx(case: schemathesis.Case) -> None:  # type: ignore[type-arg]
             response = case.call(headers=admin)
             calls.append(response.status_code)
-            assert response.status_code < 500, (case.method, case.path, response.text[:500])
+            # 503 is the hub saying "not now" on purpose (a camera with no picture yet),
+            # with a reason; any other 5xx is a bug.
+            deliberate = response.status_code == 503 and "detail" in response.text
+            assert response.status_code < 500 or deliberate, (
+                case.method, case.path, response.status_code, response.text[:500])  # fmt: skip
 
         no_5xx()
     assert len(calls) > 5 * len(checked)  # the examples really reached the API

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
 from hub import __version__
-from hub.api import cases, health, live, patrols, session, site
+from hub.api import cameras, cases, health, live, patrols, session, site
 from hub.hub import Hub
 
 
@@ -36,6 +37,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(patrols.router)
     app.include_router(cases.router)
     app.include_router(live.router)
+    app.include_router(cameras.router)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     return app
 
 
@@ -51,3 +54,11 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
     return JSONResponse(
         {"detail": "the database is unavailable; try again shortly"}, 503, {"Retry-After": "5"}
     )
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each bad field, without echoing the input (it may hold a camera URL)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
+              for e in errors]  # fmt: skip
+    return JSONResponse({"detail": detail}, status_code=422)

@@ -1,4 +1,4 @@
-"""The site as the dashboard sees it: grids (GeoJSON), cameras and sensors."""
+"""The site as the dashboard sees it: grids (GeoJSON) and sensors."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from hub.api.deps import AnyUser, HubDep, Viewer
-from hub.model import CameraInfo, SensorInfo
-from hub.storage.site_repo import list_cameras, list_grids, list_sensors
+from hub.model import SensorInfo
+from hub.storage.site_repo import list_grids, list_sensors
 
 router = APIRouter(tags=["site"])
 
@@ -33,12 +33,6 @@ def grids(hub: HubDep, _user: AnyUser) -> dict[str, Any]:
         for g in rows
     ]
     return {"type": "FeatureCollection", "features": features}
-
-
-@router.get("/api/cameras", summary="Cameras (source URLs are never returned)")
-def cameras(hub: HubDep, _user: Viewer) -> list[CameraInfo]:
-    with hub.pool.connection() as conn:
-        return list_cameras(conn)
 
 
 @router.get("/api/sensors", summary="Registered sensors")

@@ -1,0 +1,1 @@
+"""Cameras: the frame-source seam, per-camera workers, health, evidence and the manager."""
