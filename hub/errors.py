@@ -6,7 +6,8 @@
     ├── StorageError         the database is unreachable or a migration failed
     │   └── MigrationError   a migration failed or an applied one was edited
     ├── BrokerError          the MQTT broker is unreachable or refused us
-    └── EmbeddedServiceError an embedded PostgreSQL or MQTT broker failed to start
+    ├── EmbeddedServiceError an embedded PostgreSQL or MQTT broker failed to start
+    └── ClipError            an evaluation clip or its ground-truth sidecar is unreadable
 
 Adapters translate library errors into these with ``raise ... from exc`` so the
 CLI can print one clear line and exit non-zero.
@@ -39,3 +40,7 @@ class BrokerError(HubError):
 
 class EmbeddedServiceError(HubError):
     """An embedded PostgreSQL or MQTT broker could not be started."""
+
+
+class ClipError(HubError):
+    """An evaluation clip, or its ground-truth sidecar, is missing, unreadable or invalid."""
