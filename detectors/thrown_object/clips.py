@@ -71,7 +71,20 @@ def make_clips(
 
 
 def render_clip(path: Path, clip_seed: int, with_throw: bool, settings: ClipSettings) -> ClipTruth:
-    """Render and encode one clip; returns its ground truth."""
+    """Render and encode one clip; returns its ground truth.
+
+    OpenCV runs single-threaded meanwhile: some of its drawing and blending
+    rounds differently across threads, and a seed must give the same clip.
+    """
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        return _render_clip(path, clip_seed, with_throw, settings)
+    finally:
+        cv2.setNumThreads(threads)
+
+
+def _render_clip(path: Path, clip_seed: int, with_throw: bool, settings: ClipSettings) -> ClipTruth:
     rng = np.random.default_rng(clip_seed)
     scene = build_scene(rng, settings)
     frames = int(round(settings.duration_s * settings.fps))

@@ -77,6 +77,11 @@ class ThrownObjectConfig(Strict):
     max_blob_area: int = Field(
         default=600, ge=1, description="Largest moving blob, in analysed pixels."
     )
+    max_elongation: float = Field(
+        default=3.0,
+        gt=1,
+        description="Blobs taller than this many times their width are rain streaks.",
+    )
     max_blobs: int = Field(
         default=80, ge=1, description="More blobs than this in a frame: keep the largest."
     )
@@ -101,26 +106,43 @@ class ThrownObjectConfig(Strict):
         description="Gate of a one-point track (its speed is unknown), in analysed pixels.",
     )
     gate_speed_factor: float = Field(
-        default=0.5, ge=0, description="Gate grows by this share of the track's step length."
+        default=0.25, ge=0, description="Gate grows by this share of the track's step length."
     )
     max_missed_frames: int = Field(
         default=3, ge=0, description="Frames a track may go unseen before it ends."
+    )
+    rest_px: float = Field(
+        default=1.0, gt=0, description="Steps shorter than this (analysed pixels) are at rest."
+    )
+    rest_frames: int = Field(
+        default=3, ge=1, description="A track that fell and then rests this many frames landed."
     )
     max_tracks: int = Field(default=60, ge=1, description="Live tracks kept at most.")
     min_track_frames: int = Field(
         default=7, ge=4, description="Points a track needs before the free-fall test."
     )
+    min_coverage: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="Share of the frames from a track's first to its last point it is seen in.",
+    )
     min_fall_fraction: float = Field(
-        default=0.05, gt=0, le=1, description="Least drop of a track, as a share of image height."
+        default=0.08, gt=0, le=1, description="Least drop of a track, as a share of image height."
     )
     min_down_fraction: float = Field(
         default=0.8, gt=0, le=1, description="Share of a track's steps that must go down."
     )
     accel_ratio_min: float = Field(
-        default=0.45, gt=0, description="Least fitted acceleration, as a share of g at that row."
+        default=0.3, gt=0, description="Least fitted acceleration, as a share of g at that row."
     )
     accel_ratio_max: float = Field(
         default=2.2, gt=0, description="Most fitted acceleration, as a multiple of g at that row."
+    )
+    min_end_speed_mps: float = Field(
+        default=3.0,
+        ge=0,
+        description="Least fitted fall speed at a track's end, m/s (leaves, insects are slower).",
     )
     max_fit_residual_px: float = Field(
         default=1.5, gt=0, description="RMS residual of the vertical parabola, analysed pixels."

@@ -20,7 +20,7 @@ from detectors.thrown_object.floors import FloorMap
 from detectors.thrown_object.foreground import Crop, ForegroundExtractor
 from detectors.thrown_object.freefall import FallVerdict, FreeFallTest, TrackPath
 from detectors.thrown_object.stitching import StitchLimits, stitch
-from detectors.thrown_object.tracking import Tracker, TrackGates
+from detectors.thrown_object.tracking import Tracker, TrackGates, without_rest
 from hub.model import Alert, Frame
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ class ThrownObjectDetector:
                 max_missed=settings.max_missed_frames,
                 max_tracks=settings.max_tracks,
                 max_age_s=settings.max_fall_s,
+                rest_px=settings.rest_px,
+                rest_frames=settings.rest_frames,
             )
         )
         self._test = FreeFallTest(settings, self.floors)
@@ -97,9 +99,12 @@ class ThrownObjectDetector:
             ended = self._tracker.clear()
         else:
             ended = self._tracker.update(frame.mono, blobs)
-        return [
-            alert for track in ended if (alert := self._judge(track.t, track.x, track.y, frame))
-        ]
+        alerts = []
+        for track in ended:
+            alert = self._judge(*without_rest(track, self.settings.rest_px), frame)
+            if alert is not None:
+                alerts.append(alert)
+        return alerts
 
     def _judge(
         self, t: Sequence[float], x: Sequence[float], y: Sequence[float], frame: Frame
@@ -117,7 +122,7 @@ class ThrownObjectDetector:
 
     def _fall(self, path: TrackPath) -> Fall | None:
         """The fall this track is part of, with earlier broken-off pieces stitched on."""
-        if len(path.t) < STITCH_MIN_POINTS or path.y[-1] <= path.y[0]:
+        if len(path.t) < STITCH_MIN_POINTS or self._test.implausible(path, 0.0):
             return None
         verdict = self._test.judge(path)
         longer = stitch(path, self._ended, self.floors, self._limits)
@@ -134,6 +139,8 @@ class ThrownObjectDetector:
 
     def _remember(self, path: TrackPath) -> None:
         """Keep ended tracks a while: a later fall may continue one of them."""
+        if path.y[-1] < path.y[0]:
+            return  # a fall never continues a rising track
         horizon = float(path.t[-1]) - self.settings.stitch_gap_s - self.settings.max_fall_s
         self._ended = [p for p in self._ended if p.t[-1] >= horizon][-MAX_REMEMBERED:] + [path]
 

@@ -88,6 +88,7 @@ def build_detector(truth: ClipTruth, overrides: Mapping[str, Any]) -> ThrownObje
 def run_clip(video: Path, truth: ClipTruth, overrides: Mapping[str, Any]) -> ClipResult:
     """Decode `video`, feed every frame to a fresh detector, match its alerts."""
     detector = build_detector(truth, overrides)
+    cv2.setNumThreads(1)  # CPU time per frame is then one core's work
     capture = cv2.VideoCapture(str(video))
     if not capture.isOpened():
         raise ClipError(f"{video}: cannot open video")

@@ -25,6 +25,7 @@ NOISE_EVERY = 4  # frames between refreshes of the threshold map
 NOISE_LEARNING = 0.04  # learning rate of the per-pixel deviation
 MIN_SHIFT_PX = 0.4
 KERNEL = np.ones((3, 3), np.uint8)
+SHAKE_DOWNSCALE = 4  # the global shift is estimated on a 4x smaller image
 FOREGROUND_LEARNING = 0.1  # share of the learning rate where something moves
 
 
@@ -44,6 +45,13 @@ class Blobs:
 def no_blobs(global_change: bool) -> Blobs:
     empty = np.zeros(0, dtype=np.float64)
     return Blobs(empty, empty, empty, global_change)
+
+
+def _clear_border(mask: MatLike, band: int) -> None:
+    mask[:band, :] = 0
+    mask[-band:, :] = 0
+    mask[:, :band] = 0
+    mask[:, -band:] = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,12 @@ class Crop:
         ys = [p[1] * height for p in polygon]
         x0, y0 = max(int(min(xs)), 0), max(int(min(ys)), 0)
         x1, y1 = min(int(np.ceil(max(xs))), width), min(int(np.ceil(max(ys))), height)
+        factor = round(1 / scale)
+        if abs(1 / scale - factor) < 1e-6 and factor > 1:
+            # Whole multiples of the factor take OpenCV's fast area-averaging path.
+            x1 = x0 + max((x1 - x0) // factor, 8) * factor
+            y1 = y0 + max((y1 - y0) // factor, 8) * factor
+            x1, y1 = min(x1, width), min(y1, height)
         work_w = max(int(round((x1 - x0) * scale)), 8)
         work_h = max(int(round((y1 - y0) * scale)), 8)
         return cls(x0, y0, x1, y1, work_w, work_h, width, height)
@@ -154,8 +168,10 @@ class ForegroundExtractor:
         if share > self._settings.shake_check_fraction:
             shifted = self._compensate_shake(grey)
             if shifted is not None:
-                difference = cv2.absdiff(grey, shifted)
+                background, band = shifted
+                difference = cv2.absdiff(grey, background)
                 moving = self._threshold_mask(difference)
+                _clear_border(moving, band)  # what the shake brought into view
                 share = np.count_nonzero(moving) / self._mask_area
         if share > self._settings.max_foreground_fraction:
             return None
@@ -187,26 +203,40 @@ class ForegroundExtractor:
                 beta=self._settings.diff_threshold,
             )
 
-    def _compensate_shake(self, grey: MatLike) -> MatLike | None:
-        """The background moved onto `grey` by the global shift, or None if there is none."""
+    def _compensate_shake(self, grey: MatLike) -> tuple[MatLike, int] | None:
+        """The background moved onto `grey` by the global shift (and the shift's size in
+        whole pixels), or None if there is none."""
         assert self._background is not None
-        (dx, dy), response = cv2.phaseCorrelate(self._background, grey.astype(np.float32))
+        step = SHAKE_DOWNSCALE
+        before = np.ascontiguousarray(self._background[::step, ::step])
+        after = np.ascontiguousarray(grey[::step, ::step], dtype=np.float32)
+        (dx, dy), response = cv2.phaseCorrelate(before, after)
+        dx, dy = dx * step, dy * step
         if response < 0.05 or np.hypot(dx, dy) < MIN_SHIFT_PX:
             return None
         shift = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], dtype=np.float32)
         size = (grey.shape[1], grey.shape[0])
         moved = cv2.warpAffine(self._background, shift, size, borderMode=cv2.BORDER_REPLICATE)
         self._background = moved
-        return cv2.convertScaleAbs(moved)
+        return cv2.convertScaleAbs(moved), int(np.ceil(max(abs(dx), abs(dy)))) + 1
 
     def _components(self, moving: MatLike) -> Blobs:
-        count, _labels, stats, centroids = cv2.connectedComponentsWithStats(moving, connectivity=8)
-        if count <= 1:
+        """Centroid and pixel count of each blob (contours: cheap on a sparse mask)."""
+        contours, _hierarchy = cv2.findContours(moving, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
             return no_blobs(False)
-        areas = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
-        keep = (areas >= self._settings.min_blob_area) & (areas <= self._settings.max_blob_area)
-        index = np.flatnonzero(keep)
-        if len(index) > self._settings.max_blobs:
-            index = index[np.argsort(areas[index])[::-1][: self._settings.max_blobs]]
-        points = np.asarray(centroids[1:][index], dtype=np.float64)
-        return Blobs(points[:, 0].copy(), points[:, 1].copy(), areas[index], False)
+        rows = []
+        low, high = self._settings.min_blob_area, self._settings.max_blob_area
+        for contour in contours:
+            x, y, w, h = cv2.boundingRect(contour)
+            if w * h < low or h > self._settings.max_elongation * w:
+                continue  # too small, or a thin vertical streak (rain)
+            m = cv2.moments(moving[y : y + h, x : x + w], binaryImage=True)
+            if low <= m["m00"] <= high:
+                rows.append((x + m["m10"] / m["m00"], y + m["m01"] / m["m00"], m["m00"]))
+        if not rows:
+            return no_blobs(False)
+        table = np.array(rows, dtype=np.float64)
+        if len(table) > self._settings.max_blobs:
+            table = table[np.argsort(table[:, 2])[::-1][: self._settings.max_blobs]]
+        return Blobs(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), False)

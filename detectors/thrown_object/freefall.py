@@ -58,20 +58,30 @@ class FreeFallTest:
 
     def judge(self, path: TrackPath) -> FallVerdict:
         """Accept a free fall, or say which check it failed."""
-        s = self._s
-        if len(path.t) < s.min_track_frames:
+        if len(path.t) < self._s.min_track_frames:
             return rejected("too few points")
+        problem = self.implausible(path, self._s.min_fall_fraction)
+        if problem:
+            return rejected(problem)
+        return self._shape(path, path.t - path.t[0])
+
+    def implausible(self, path: TrackPath, min_drop: float) -> str:
+        """The first cheap check a track fails ('' if none): coverage, drop, direction, drift."""
+        s = self._s
+        steps_s = np.diff(path.t)
+        frame_s = float(np.min(steps_s)) if len(steps_s) else 1.0
+        seen = len(path.t) / (1 + float(path.t[-1] - path.t[0]) / max(frame_s, 1e-3))
+        if seen < s.min_coverage:
+            return "seen in too few of its frames"
         drop = float(path.y[-1] - path.y[0])
-        if drop < s.min_fall_fraction:
-            return rejected("does not drop far enough")
-        steps = np.diff(path.y)
-        if np.mean(steps > 0) < s.min_down_fraction:
-            return rejected("not mostly downward")
+        if drop < min_drop:
+            return "does not drop far enough"
+        if np.mean(np.diff(path.y) > 0) < s.min_down_fraction:
+            return "not mostly downward"
         dx_px = abs(float(path.x[-1] - path.x[0])) * path.px_per_unit_x
         if dx_px > s.max_drift_ratio * drop * path.px_per_unit_y:
-            return rejected("drifts sideways")
-        t = path.t - path.t[0]
-        return self._shape(path, t)
+            return "drifts sideways"
+        return ""
 
     def _shape(self, path: TrackPath, t: FloatArray) -> FallVerdict:
         """Fit the height (metres, from the floor calibration) with a parabola."""
@@ -86,6 +96,9 @@ class FreeFallTest:
         drop_px = float(path.y[-1] - path.y[0]) * path.px_per_unit_y
         if rms_y > max(s.max_fit_residual_px, s.max_fit_residual_share * drop_px):
             return rejected("height is not a parabola", ratio)
+        end_speed = -(2 * float(c2) * float(t[-1]) + float(c1))
+        if end_speed < s.min_end_speed_mps:
+            return rejected("falls too slowly", ratio)
         side = np.polyfit(t, path.x, 2)  # perspective bends a straight path a little
         rms_x = float(np.sqrt(np.mean((path.x - np.polyval(side, t)) ** 2))) * path.px_per_unit_x
         if rms_x > s.max_x_residual_px:

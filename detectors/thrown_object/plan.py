@@ -15,7 +15,15 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors.thrown_object.fall import Look, Throw, landing_time, outline, position_at, trajectory
-from detectors.thrown_object.scene import Facade, FacadeImages, View, fit_view, render_facade
+from detectors.thrown_object.scene import (
+    Facade,
+    FacadeImages,
+    View,
+    facade_polygon,
+    fit_view,
+    inside,
+    render_facade,
+)
 from detectors.thrown_object.sidecar import ThrowEvent
 
 # lighting: (brightness, noise sigma at 1080p, share of lit windows)
@@ -110,7 +118,8 @@ def plan_throw(rng: np.random.Generator, scene: Scene, settings: ClipSettings) -
     size = float(rng.uniform(0.3, 0.6) if light else rng.uniform(0.15, 0.5))
     path = trajectory(Throw(start, velocity, terminal), settings.duration_s)
     landing = landing_time(path)
-    release = float(np.clip(rng.uniform(0.8, settings.duration_s - landing - 0.6), 0.5, 2.0))
+    latest = max(settings.duration_s - landing - 0.6, 0.8)
+    release = float(np.clip(rng.uniform(0.8, latest), 0.5, 2.0))
     look = Look(
         outline(shape, rng),
         size,
@@ -118,7 +127,7 @@ def plan_throw(rng: np.random.Generator, scene: Scene, settings: ClipSettings) -
         float(rng.uniform(-12, 12)),
     )
     event = _event(
-        view,
+        scene,
         path,
         (release, landing, settings.duration_s),
         look,
@@ -128,26 +137,25 @@ def plan_throw(rng: np.random.Generator, scene: Scene, settings: ClipSettings) -
 
 
 def _event(
-    view: View,
+    scene: Scene,
     path: npt.NDArray[np.float64],
     times: tuple[float, float, float],
     look: Look,
     what: tuple[int, int, str, float | None],
 ) -> ThrowEvent:
+    """Ground truth: the throw ends when it lands or leaves the facade zone (or the clip)."""
     release, landing, duration = times
     floor, column, shape, terminal = what
-    end = min(release + landing, duration)
+    view = scene.view
+    zone = facade_polygon(view, scene.facade)
     u0, v0, depth = view.project(*(float(c) for c in path[0]))
-    flight = [
-        view.project(*(float(c) for c in position_at(path, t)))
-        for t in np.arange(0, end - release, 0.01)
-    ]
-    inside = [(u, v) for u, v, _d in flight if 0 <= u < view.width and 0 <= v < view.height]
-    for k, (u, v, _d) in enumerate(flight):
-        if not (0 <= u < view.width and 0 <= v < view.height):
-            end = release + k * 0.01
+    end, lowest = min(release + landing, duration), v0
+    for t in np.arange(0.0, end - release, 0.01):
+        u, v, _d = view.project(*(float(c) for c in position_at(path, float(t))))
+        if not inside(zone, u / view.width, v / view.height):
+            end = release + float(t)
             break
-    lowest = max(v for _u, v in inside) if inside else v0
+        lowest = max(lowest, v)
     size_px = view.focal_px * look.size_m / depth
     fall = (lowest - v0) / view.height
     return ThrowEvent(

@@ -19,6 +19,8 @@ import numpy.typing as npt
 from detectors.thrown_object.config import ColumnBoundary, FloorCalibration
 
 CAMERA_HEIGHT_M = 1.5
+ZONE_MARGIN_M = 3.0  # air beside the facade inside the zone
+ZONE_GROUND_M = 6.0  # ground in front of the facade inside the zone
 Image = npt.NDArray[np.uint8]
 
 
@@ -105,14 +107,30 @@ def calibration(view: View, facade: Facade) -> FloorCalibration:
 
 
 def facade_polygon(view: View, facade: Facade) -> list[tuple[float, float]]:
-    """The facade's outline (a little wider than the wall), clipped to the image."""
-    half = facade.width_m / 2 + 1.0
-    corners = [(-half, facade.height_m), (half, facade.height_m), (half, 0.0), (-half, 0.0)]
+    """The zone an installer draws: the facade, the air beside it where things fall past,
+    and the ground in front of it; clipped to the image."""
+    half = facade.width_m / 2 + ZONE_MARGIN_M
+    front = view.distance_m - ZONE_GROUND_M
+    corners = [
+        (-half, facade.height_m, view.distance_m),
+        (half, facade.height_m, view.distance_m),
+        (half, 0.0, front),
+        (-half, 0.0, front),
+    ]
     points = []
-    for x, y in corners:
-        u, v, _depth = view.project(x, y, view.distance_m)
+    for x, y, z in corners:
+        u, v, _depth = view.project(x, y, z)
         points.append((min(max(u / view.width, 0.0), 1.0), min(max(v / view.height, 0.0), 1.0)))
     return points
+
+
+def inside(polygon: list[tuple[float, float]], x: float, y: float) -> bool:
+    """Is the normalised point inside the (convex or not) polygon? (even-odd rule)"""
+    result = False
+    for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
+        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+            result = not result
+    return result
 
 
 @dataclass(frozen=True, slots=True)

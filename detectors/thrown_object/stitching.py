@@ -5,7 +5,7 @@ slowly at first, crosses a window of its own brightness, or is smeared by the
 encoder), so the track the free-fall test accepts may begin well below the
 window it came from. Points of recently ended tracks that lie on the backward
 extension of the fitted fall are added, nearest in time first, refitting as
-they come; the origin is then traced from the longer track.
+they come (a fifth of a second at a time); the origin is then traced from the longer track.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from detectors.thrown_object.config import G
 from detectors.thrown_object.floors import FloorMap
 from detectors.thrown_object.freefall import TrackPath
 
-REFIT_EVERY = 1
+STEP_BACK_S = 0.2  # stitch this much at a time, refitting in between
 FREE_FIT_POINTS = 12
+NEAR_X = 0.15  # only tracks ending this close (normalised) to the fall's start
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,40 +37,40 @@ def stitch(
     path: TrackPath, earlier: Iterable[TrackPath], floors: FloorMap, limits: StitchLimits
 ) -> TrackPath:
     """`path` with the points of `earlier` tracks that continue it backwards."""
-    candidates = sorted(
-        (
-            (float(t), float(x), float(y))
-            for p in earlier
-            for t, x, y in zip(p.t, p.x, p.y, strict=True)
-            if t < path.t[0]
-        ),
-        reverse=True,
-    )
-    t, x, y = list(path.t), list(path.x), list(path.y)
-    fit_h, fit_x = _fit(t, x, y, floors)
-    added = 0
-    for ct, cx, cy in candidates:
-        if t[0] - ct > limits.max_gap_s:
-            break
-        row = float(floors.rows(np.array([np.polyval(fit_h, ct)]))[0])
-        dx = (cx - float(np.polyval(fit_x, ct))) * path.px_per_unit_x
-        dy = (cy - row) * path.px_per_unit_y
-        allowed = limits.tolerance_px + limits.tolerance_px_per_s * (t[0] - ct)
-        if np.hypot(dx, dy) > allowed:
-            continue
-        t.insert(0, ct)
-        x.insert(0, cx)
-        y.insert(0, cy)
-        added += 1
-        if added % REFIT_EVERY == 0:
-            fit_h, fit_x = _fit(t, x, y, floors)
-    if not added:
+    start, x0 = float(path.t[0]), float(path.x[0])
+    near = [p for p in earlier if p.t[0] < start and abs(float(p.x[-1]) - x0) < NEAR_X]
+    if not near:
         return path
-    return TrackPath(np.array(t), np.array(x), np.array(y), path.px_per_unit_x, path.px_per_unit_y)
+    ct = np.concatenate([p.t for p in near])
+    cx = np.concatenate([p.x for p in near])
+    cy = np.concatenate([p.y for p in near])
+    t, x, y = path.t, path.x, path.y
+    free = np.ones(len(ct), bool)
+    while True:
+        window = free & (ct < t[0]) & (ct >= t[0] - STEP_BACK_S)
+        if not window.any():
+            window = free & (ct < t[0]) & (ct >= t[0] - limits.max_gap_s)
+        if not window.any():
+            break
+        fit_h, fit_x = _fit(t, x, y, floors)
+        rows = floors.rows(np.polyval(fit_h, ct[window]))
+        dx = (cx[window] - np.polyval(fit_x, ct[window])) * path.px_per_unit_x
+        dy = (cy[window] - rows) * path.px_per_unit_y
+        allowed = limits.tolerance_px + limits.tolerance_px_per_s * (t[0] - ct[window])
+        index = np.flatnonzero(window)[np.hypot(dx, dy) <= allowed]
+        free[np.flatnonzero(window)] = False
+        if len(index):
+            order = np.argsort(np.concatenate([ct[index], t]))
+            t = np.concatenate([ct[index], t])[order]
+            x = np.concatenate([cx[index], x])[order]
+            y = np.concatenate([cy[index], y])[order]
+    if len(t) == len(path.t):
+        return path
+    return TrackPath(t, x, y, path.px_per_unit_x, path.px_per_unit_y)
 
 
 def _fit(
-    t: list[float], x: list[float], y: list[float], floors: FloorMap
+    t: np.ndarray, x: np.ndarray, y: np.ndarray, floors: FloorMap
 ) -> tuple[np.ndarray, np.ndarray]:
     """Height (metres) and x polynomials of the points so far.
 

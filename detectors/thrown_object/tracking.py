@@ -4,7 +4,8 @@ A track predicts its next position from its last points (constant acceleration
 once it has three, constant velocity with two, standing still with one); a blob
 joins the nearest track whose gate holds it, the gate growing with the track's
 speed. Unmatched blobs start tracks; a track unseen for more than
-`max_missed` frames ends and is handed back for the free-fall test.
+`max_missed` frames, or one that came down and stopped (landed), ends and is
+handed back for the free-fall test.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class TrackGates:
     max_missed: int
     max_tracks: int
     max_age_s: float
+    rest_px: float = 1.0
+    rest_frames: int = 3
 
 
 @dataclass(slots=True)
@@ -94,7 +97,10 @@ class Tracker:
         return ended
 
     def _finished(self, track: Track, t: float) -> bool:
-        return track.missed > self._gates.max_missed or t - track.t[0] > self._gates.max_age_s
+        gates = self._gates
+        if track.missed > gates.max_missed or t - track.t[0] > gates.max_age_s:
+            return True
+        return track.missed == 0 and landed(track, gates.rest_px, gates.rest_frames)
 
     def _assign(self, t: float, blobs: Blobs) -> set[int]:
         """Greedy: closest (track, blob) pairs first, each inside the track's gate."""
@@ -119,3 +125,24 @@ class Tracker:
             if k not in used_tracks:
                 track.missed += 1
         return taken
+
+
+def landed(track: Track, rest_px: float, rest_frames: int) -> bool:
+    """Has a track that came down a long way stopped moving (the object hit the ground)?"""
+    if len(track.y) <= rest_frames or track.y[-1] - track.y[0] < 10 * rest_px:
+        return False
+    tail_x, tail_y = track.x[-rest_frames - 1 :], track.y[-rest_frames - 1 :]
+    steps = np.hypot(np.diff(tail_x), np.diff(tail_y))
+    return bool(np.all(steps < rest_px))
+
+
+def without_rest(track: Track, rest_px: float) -> tuple[list[float], list[float], list[float]]:
+    """The track's points up to where it came to rest."""
+    end = len(track.t)
+    while (
+        end > 2
+        and np.hypot(track.x[end - 1] - track.x[end - 2], track.y[end - 1] - track.y[end - 2])
+        < rest_px
+    ):
+        end -= 1
+    return track.t[:end], track.x[:end], track.y[:end]
