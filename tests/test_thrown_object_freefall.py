@@ -20,6 +20,7 @@ CALIBRATION = FloorCalibration(
 ROWS_PER_M = 0.03
 NO_DROP = "does not drop far enough"
 NOT_G = "acceleration is not gravity"
+UNSEEN = "was falling long before it was seen"
 PX = 540.0  # analysed pixels per normalised unit (1080p at scale 0.5)
 Motion = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -88,6 +89,7 @@ def judge(path: TrackPath) -> tuple[bool, str]:
         ("leaf drifting down", path_of(leaf, 2.5), False, NOT_G),
         ("insect zig-zag while dropping", path_of(zigzag, 1.2), False, "zig-zags sideways"),
         ("too short", path_of(fall(), 0.2), False, "too few points"),
+        ("already at 25 m/s when first seen", path_of(fall(v0=-25.0), 0.4), False, UNSEEN),
     ],
 )
 def test_free_fall_table(name: str, path: TrackPath, accepted: bool, reason: str) -> None:

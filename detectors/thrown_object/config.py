@@ -80,7 +80,12 @@ class ThrownObjectConfig(Strict):
     max_elongation: float = Field(
         default=3.0,
         gt=1,
-        description="Blobs taller than this many times their width are rain streaks.",
+        description="Blobs taller than this many times their width are streaks.",
+    )
+    rain_streaks: int = Field(
+        default=6,
+        ge=1,
+        description="This many streaks in one frame is rain: the frame's streaks are dropped.",
     )
     max_blobs: int = Field(
         default=80, ge=1, description="More blobs than this in a frame: keep the largest."
@@ -134,10 +139,14 @@ class ThrownObjectConfig(Strict):
         default=0.8, gt=0, le=1, description="Share of a track's steps that must go down."
     )
     accel_ratio_min: float = Field(
-        default=0.3, gt=0, description="Least fitted acceleration, as a share of g at that row."
+        default=0.3,
+        gt=0,
+        description="Least fitted acceleration (heights in metres), as a share of g.",
     )
     accel_ratio_max: float = Field(
-        default=2.2, gt=0, description="Most fitted acceleration, as a multiple of g at that row."
+        default=2.2,
+        gt=0,
+        description="Most fitted acceleration, as a multiple of g (nearing the lens adds some).",
     )
     min_end_speed_mps: float = Field(
         default=3.0,
@@ -154,10 +163,18 @@ class ThrownObjectConfig(Strict):
         "changes bend the path a little); the larger allowance applies.",
     )
     max_x_residual_px: float = Field(
-        default=2.0, gt=0, description="RMS residual of a straight horizontal path (zig-zag)."
+        default=2.0,
+        gt=0,
+        description="RMS residual of the sideways path from a smooth curve (zig-zag).",
     )
     max_drift_ratio: float = Field(
         default=0.6, ge=0, description="Most horizontal travel per unit of drop."
+    )
+    max_unseen_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="A fall must be seen within this long of where its fit says it began "
+        "(rain and other fast constant-speed things began 'long before').",
     )
     max_backtrack_s: float = Field(
         default=0.8, ge=0, description="How far back a fall is extrapolated to its origin."

@@ -175,7 +175,7 @@ class ForegroundExtractor:
                 share = np.count_nonzero(moving) / self._mask_area
         if share > self._settings.max_foreground_fraction:
             return None
-        self._learn_noise(difference)
+        self._learn_noise(difference, moving)
         return moving
 
     def _threshold_mask(self, difference: MatLike) -> MatLike:
@@ -185,7 +185,7 @@ class ForegroundExtractor:
         moving = cv2.compare(difference, self._limits, cv2.CMP_GT)
         return cv2.bitwise_and(moving, self._mask)
 
-    def _learn_noise(self, difference: MatLike) -> None:
+    def _learn_noise(self, difference: MatLike, moving: MatLike) -> None:
         """Track each pixel's mean absolute deviation; refresh the threshold map now and then.
 
         Edges that flicker under compression and noisy dark areas get a higher
@@ -194,7 +194,11 @@ class ForegroundExtractor:
         deviation = self._deviation
         if deviation is None:
             deviation = self._deviation = np.zeros(difference.shape, np.float32)
-        cv2.accumulateWeighted(difference, deviation, NOISE_LEARNING)
+        # Slowly where something moves: a passing object is not flicker.
+        cv2.accumulateWeighted(difference, deviation, NOISE_LEARNING, mask=cv2.bitwise_not(moving))
+        cv2.accumulateWeighted(
+            difference, deviation, NOISE_LEARNING * FOREGROUND_LEARNING, mask=moving
+        )
         self._frames += 1
         if self._frames % NOISE_EVERY == 0:
             self._limits = cv2.convertScaleAbs(
@@ -221,22 +225,27 @@ class ForegroundExtractor:
         return cv2.convertScaleAbs(moved), int(np.ceil(max(abs(dx), abs(dy)))) + 1
 
     def _components(self, moving: MatLike) -> Blobs:
-        """Centroid and pixel count of each blob (contours: cheap on a sparse mask)."""
+        """Centroid and pixel count of each blob (contours: cheap on a sparse mask).
+
+        Tall thin blobs are streaks: one is a fast falling object, many at once
+        are rain, and then all streaks of the frame are dropped.
+        """
         contours, _hierarchy = cv2.findContours(moving, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        if not contours:
-            return no_blobs(False)
+        settings = self._settings
         rows = []
-        low, high = self._settings.min_blob_area, self._settings.max_blob_area
         for contour in contours:
             x, y, w, h = cv2.boundingRect(contour)
-            if w * h < low or h > self._settings.max_elongation * w:
-                continue  # too small, or a thin vertical streak (rain)
+            if w * h < settings.min_blob_area:
+                continue
             m = cv2.moments(moving[y : y + h, x : x + w], binaryImage=True)
-            if low <= m["m00"] <= high:
-                rows.append((x + m["m10"] / m["m00"], y + m["m01"] / m["m00"], m["m00"]))
-        if not rows:
+            if settings.min_blob_area <= m["m00"] <= settings.max_blob_area:
+                streak = h > settings.max_elongation * w
+                rows.append((x + m["m10"] / m["m00"], y + m["m01"] / m["m00"], m["m00"], streak))
+        table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+        if np.count_nonzero(table[:, 3]) >= settings.rain_streaks:
+            table = table[table[:, 3] == 0]
+        if len(table) > settings.max_blobs:
+            table = table[np.argsort(table[:, 2])[::-1][: settings.max_blobs]]
+        if not len(table):
             return no_blobs(False)
-        table = np.array(rows, dtype=np.float64)
-        if len(table) > self._settings.max_blobs:
-            table = table[np.argsort(table[:, 2])[::-1][: self._settings.max_blobs]]
         return Blobs(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), False)

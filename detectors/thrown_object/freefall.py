@@ -104,6 +104,8 @@ class FreeFallTest:
         if rms_x > s.max_x_residual_px:
             return rejected("zig-zags sideways", ratio)
         vertex = -float(c1) / (2 * float(c2))
+        if vertex < -s.max_unseen_s:
+            return rejected("was falling long before it was seen", ratio)
         origin = max(vertex, -s.max_backtrack_s) if vertex < 0 else 0.0
         return FallVerdict(
             accepted=True,

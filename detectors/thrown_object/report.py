@@ -7,11 +7,13 @@ plainly which are met.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from detectors.thrown_object.evaluation import ClipResult, RunResult
+from detectors.thrown_object.sidecar import ThrowEvent
 
 TARGETS = {
     "recall_qualifying": 0.95,
@@ -66,7 +68,8 @@ def summarise(run: RunResult) -> dict[str, Any]:
     summary["targets"] = targets(summary)
     return {
         "summary": summary,
-        "by_lighting": _recall_by(found, events, "lighting"),
+        "recall_by_lighting": _recall_by(found, events, lambda c, e: c.truth.lighting),
+        "recall_by_shape": _recall_by(found, events, lambda c, e: e.shape),
         "clips": [clip_row(c) for c in clips],
         "errors": run.errors,
     }
@@ -114,14 +117,17 @@ def clip_row(clip: ClipResult) -> dict[str, Any]:
     }
 
 
-def _recall_by(found: list[Any], events: list[Any], attribute: str) -> dict[str, float | None]:
-    keys = sorted({getattr(c.truth, attribute) for c, _i, _e in events})
-    result = {}
-    for key in keys:
-        total = sum(getattr(c.truth, attribute) == key for c, _i, _e in events)
-        hit = sum(getattr(c.truth, attribute) == key for c, _i, _e, _a in found)
-        result[key] = _share(hit, total)
-    return result
+def _recall_by(
+    found: list[Any], events: list[Any], key: Callable[[ClipResult, ThrowEvent], str]
+) -> dict[str, float | None]:
+    """Recall per group of throws (e.g. lighting, shape)."""
+    totals: dict[str, int] = {}
+    hits: dict[str, int] = {}
+    for clip, _index, event in events:
+        totals[key(clip, event)] = totals.get(key(clip, event), 0) + 1
+    for clip, _index, event, _alert in found:
+        hits[key(clip, event)] = hits.get(key(clip, event), 0) + 1
+    return {group: _share(hits.get(group, 0), total) for group, total in sorted(totals.items())}
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -141,6 +147,8 @@ def render_table(report: dict[str, Any]) -> str:
     """The summary as aligned text lines."""
     summary = report["summary"]
     lines = [f"{key:32} {value}" for key, value in summary.items() if key != "targets"]
+    for group in ("recall_by_lighting", "recall_by_shape"):
+        lines.append(f"{group:32} {report[group]}")
     lines.append("targets:")
     lines.extend(f"  {key:30} {value}" for key, value in summary["targets"].items())
     if report["errors"]:

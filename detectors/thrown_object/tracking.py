@@ -51,19 +51,26 @@ class Track:
         self.missed = 0
 
     def predict(self, t: float) -> tuple[float, float, float]:
-        """Predicted (x, y) at time `t` and the last step length."""
-        if len(self.t) == 1:
+        """Predicted (x, y) at time `t` and the recent step length per frame.
+
+        From three points spread over the last few frames (so centroid jitter
+        matters less): a parabola in y (never accelerating upwards), a line in x.
+        """
+        n = len(self.t)
+        if n == 1:
             return self.x[0], self.y[0], 0.0
-        (t1, t2), (x1, x2), (y1, y2) = self.t[-2:], self.x[-2:], self.y[-2:]
+        h = max(1, min(3, (n - 1) // 2))
+        t2, x2, y2 = self.t[-1], self.x[-1], self.y[-1]
+        t1, x1, y1 = self.t[-1 - h], self.x[-1 - h], self.y[-1 - h]
         dt = max(t2 - t1, 1e-3)
         vx, vy = (x2 - x1) / dt, (y2 - y1) / dt
         ay = 0.0
-        if len(self.t) >= 3:
-            t0, y0 = self.t[-3], self.y[-3]
-            ay = 2 * (vy - (y1 - y0) / max(t1 - t0, 1e-3)) / max(t2 - t0, 1e-3)
+        if n >= 3:
+            t0, y0 = self.t[-1 - 2 * h], self.y[-1 - 2 * h]
+            ay = max(2 * (vy - (y1 - y0) / max(t1 - t0, 1e-3)) / max(t2 - t0, 1e-3), 0.0)
         ahead = t - t2
-        step = float(np.hypot(x2 - x1, y2 - y1))
-        return x2 + vx * ahead, y2 + vy * ahead + 0.5 * max(ay, 0.0) * ahead**2, step
+        step = float(np.hypot(x2 - x1, y2 - y1)) / h
+        return x2 + vx * ahead, y2 + (vy + 0.5 * ay * dt) * ahead + 0.5 * ay * ahead**2, step
 
 
 class Tracker:
@@ -107,7 +114,8 @@ class Tracker:
         pairs: list[tuple[float, int, int]] = []
         for k, track in enumerate(self._tracks):
             px, py, step = track.predict(t)
-            gate = self._gates.gate_px + self._gates.gate_speed_factor * step * (1 + track.missed)
+            lost = 1 + track.missed  # the longer unseen, the less sure the prediction
+            gate = (self._gates.gate_px + self._gates.gate_speed_factor * step) * lost
             if len(track.t) == 1:
                 gate = self._gates.first_step_px
             distance = np.hypot(blobs.x - px, blobs.y - py)
