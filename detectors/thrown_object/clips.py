@@ -142,6 +142,7 @@ def _distractor_kinds(rng: np.random.Generator, with_throw: bool) -> list[str]:
 def _scene_events(
     rng: np.random.Generator, scene: Scene, kinds: list[str], duration: float
 ) -> tuple[SceneState, list[Distractor]]:
+    """Lit windows, and the scene-wide distractors: switching lights, a light jump, shake."""
     _factor, _sigma, lit_share = LIGHTING[scene.lighting]
     windows = np.unique(scene.images.window_id[scene.images.window_id >= 0])
     lit = {int(w) for w in windows if rng.random() < lit_share}
@@ -150,45 +151,31 @@ def _scene_events(
     for kind in kinds:
         at = float(rng.uniform(0.5, duration - 1.0))
         if kind == "lights" and len(windows):
-            chosen = rng.choice(
-                windows, size=min(len(windows), int(rng.integers(2, 7))), replace=False
-            )
-            state.switches = sorted(
-                (float(rng.uniform(0.5, duration - 0.5)), int(w)) for w in chosen
-            )
-            truth.append(
-                Distractor(
-                    kind="lights",
-                    start_s=state.switches[0][0],
-                    end_s=state.switches[-1][0],
-                    details={"windows": len(chosen)},
-                )
-            )
+            truth.append(_lights(rng, state, windows, duration))
         elif kind == "illumination":
             state.jump = (at, float(rng.choice([rng.uniform(0.5, 0.75), rng.uniform(1.3, 1.7)])))
-            truth.append(
-                Distractor(
-                    kind="illumination",
-                    start_s=at,
-                    end_s=at,
-                    details={"factor": round(state.jump[1], 2)},
-                )
-            )
+            details = {"factor": round(state.jump[1], 2)}
+            truth.append(Distractor(kind=kind, start_s=at, end_s=at, details=details))
         elif kind == "shake":
-            state.shake = (
-                at,
-                at + float(rng.uniform(0.4, 1.5)),
-                float(rng.uniform(1.0, 4.0)) * scene.view.height / 1080,
-            )
-            truth.append(
-                Distractor(
-                    kind="shake",
-                    start_s=at,
-                    end_s=state.shake[1],
-                    details={"amplitude_px": round(state.shake[2], 1)},
-                )
-            )
+            lasts = float(rng.uniform(0.4, 1.5))
+            amplitude = float(rng.uniform(1.0, 4.0)) * scene.view.height / 1080
+            state.shake = (at, at + lasts, amplitude)
+            details = {"amplitude_px": round(state.shake[2], 1)}
+            truth.append(Distractor(kind=kind, start_s=at, end_s=state.shake[1], details=details))
     return state, truth
+
+
+def _lights(
+    rng: np.random.Generator, state: SceneState, windows: np.ndarray, duration: float
+) -> Distractor:
+    chosen = rng.choice(windows, size=min(len(windows), int(rng.integers(2, 7))), replace=False)
+    state.switches = sorted((float(rng.uniform(0.5, duration - 0.5)), int(w)) for w in chosen)
+    return Distractor(
+        kind="lights",
+        start_s=state.switches[0][0],
+        end_s=state.switches[-1][0],
+        details={"windows": len(chosen)},
+    )
 
 
 @dataclass(frozen=True, slots=True)

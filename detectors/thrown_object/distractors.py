@@ -11,6 +11,7 @@ are applied by the clip renderer.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -171,42 +172,59 @@ def random_sprite(
     kind: str, rng: np.random.Generator, size: tuple[int, int], duration_s: float
 ) -> Sprite:
     """A distractor of `kind` with random placement, timing and motion."""
-    w, h = size
-    k = h / 1080
     start = float(rng.uniform(0.3, max(duration_s - 2.5, 0.5)))
     end = min(start + float(rng.uniform(1.5, 3.5)), duration_s)
-    if kind == "bird":
-        direction = rng.choice([-1.0, 1.0])
-        dive = rng.random() < 0.4
-        vy = float(rng.uniform(80, 250)) * k if dive else float(rng.uniform(-40, 40)) * k
-        x0 = w * 0.05 if direction > 0 else w * 0.95
-        return Bird(
-            start,
-            end,
-            (x0, float(rng.uniform(0.1, 0.6)) * h),
-            (direction * float(rng.uniform(120, 420)) * k, vy),
-            float(rng.uniform(8, 22)) * k,
-            float(rng.uniform(3, 8)),
-        )
-    if kind == "insect":
-        points = [
-            (float(rng.uniform(0.2, 0.8)) * w, float(rng.uniform(0.1, 0.8)) * h) for _ in range(12)
-        ]
-        return Insect(
-            start, end, points, float(rng.uniform(0.08, 0.25)), float(rng.uniform(10, 40)) * k
-        )
-    if kind == "leaf":
-        bgr = (int(rng.integers(20, 60)), int(rng.integers(80, 140)), int(rng.integers(60, 160)))
-        return Leaf(
-            start,
-            end,
-            (float(rng.uniform(0.3, 0.7)) * w, float(rng.uniform(0.1, 0.5)) * h),
-            float(rng.uniform(25, 90)) * k,
-            float(rng.uniform(10, 45)) * k,
-            float(rng.uniform(0.4, 1.2)),
-            float(rng.uniform(6, 14)) * k,
-            bgr,
-        )
+    span = Span(start, end, duration_s, size)
+    return SPRITE_MAKERS.get(kind, _rain)(rng, span)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """When a sprite shows and the frame it is drawn on."""
+
+    start: float
+    end: float
+    duration: float
+    size: tuple[int, int]
+
+    @property
+    def k(self) -> float:
+        """Scale of pixel figures given for 1080 rows."""
+        return self.size[1] / 1080
+
+
+def _bird(rng: np.random.Generator, span: Span) -> Sprite:
+    (w, h), k = span.size, span.k
+    direction = rng.choice([-1.0, 1.0])
+    dive = rng.random() < 0.4
+    vy = float(rng.uniform(80, 250)) * k if dive else float(rng.uniform(-40, 40)) * k
+    x0 = w * 0.05 if direction > 0 else w * 0.95
+    y0 = float(rng.uniform(0.1, 0.6)) * h
+    vx = direction * float(rng.uniform(120, 420)) * k
+    size = float(rng.uniform(8, 22)) * k
+    return Bird(span.start, span.end, (x0, y0), (vx, vy), size, float(rng.uniform(3, 8)))
+
+
+def _insect(rng: np.random.Generator, span: Span) -> Sprite:
+    w, h = span.size
+    points = [
+        (float(rng.uniform(0.2, 0.8)) * w, float(rng.uniform(0.1, 0.8)) * h) for _ in range(12)
+    ]
+    leg_s = float(rng.uniform(0.08, 0.25))
+    return Insect(span.start, span.end, points, leg_s, float(rng.uniform(10, 40)) * span.k)
+
+
+def _leaf(rng: np.random.Generator, span: Span) -> Sprite:
+    (w, h), k = span.size, span.k
+    bgr = (int(rng.integers(20, 60)), int(rng.integers(80, 140)), int(rng.integers(60, 160)))
+    origin = (float(rng.uniform(0.3, 0.7)) * w, float(rng.uniform(0.1, 0.5)) * h)
+    fall, sway = float(rng.uniform(25, 90)) * k, float(rng.uniform(10, 45)) * k
+    sway_hz, size = float(rng.uniform(0.4, 1.2)), float(rng.uniform(6, 14)) * k
+    return Leaf(span.start, span.end, origin, fall, sway, sway_hz, size, bgr)
+
+
+def _rain(rng: np.random.Generator, span: Span) -> Sprite:
+    (w, h), k = span.size, span.k
     drops = np.column_stack(
         [
             rng.uniform(-0.2 * w, w, 150),
@@ -215,6 +233,13 @@ def random_sprite(
             rng.uniform(12, 40, 150) * k,
         ]
     )
-    return Rain(
-        0.0, duration_s, drops, float(rng.uniform(-0.15, 0.15)), int(rng.integers(150, 230))
-    )
+    slant = float(rng.uniform(-0.15, 0.15))
+    return Rain(0.0, span.duration, drops, slant, int(rng.integers(150, 230)))
+
+
+SPRITE_MAKERS: dict[str, Callable[[np.random.Generator, Span], Sprite]] = {
+    "bird": _bird,
+    "insect": _insect,
+    "leaf": _leaf,
+    "rain": _rain,
+}

@@ -28,6 +28,7 @@ class H264Writer:
         stream.codec_context.gop_size = max(int(round(fps * 2)), 1)
         stream.options = {
             "preset": "veryfast",
+            "threads": "1",  # one thread: the same frames give the same bytes
             "maxrate": f"{bitrate_kbps}k",
             "bufsize": f"{bitrate_kbps * 2}k",
         }
