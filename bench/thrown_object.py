@@ -1,6 +1,6 @@
 """Benchmark: 高空抛物 detector + decode against pure decode of the same 1080p 25 fps stream.
 
-    .venv/bin/python bench/thrown_object.py [--clip FILE.mp4] [--rounds 3]
+    .venv/bin/python bench/thrown_object.py [--clip FILE.mp4 | --seed N] [--rounds 3]
 
 Renders a 1080p 25 fps H.264 clip with a throw (or takes --clip with its
 sidecar), then alternates rounds of pure decoding and decoding + detection of
@@ -31,7 +31,7 @@ from detectors.thrown_object.plan import ClipSettings  # noqa: E402
 from detectors.thrown_object.sidecar import ClipTruth, read_truth, write_truth  # noqa: E402
 from hub.model import Frame  # noqa: E402
 
-SEED = 424242
+SEED = 424243  # overcast, a ball from floor 7 or so, a bird and an insect about
 
 
 def decode_only(video: Path) -> tuple[int, float]:
@@ -63,13 +63,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=Path, help="an evaluation clip with its .json sidecar")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=SEED, help="clip to render (424242: rain)")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory() as tmp:
         video = args.clip
         if video is None:
             video = Path(tmp) / "bench.mp4"
-            truth = render_clip(video, SEED, True, ClipSettings(duration_s=8.0))
+            truth = render_clip(video, args.seed, True, ClipSettings(duration_s=8.0))
             write_truth(video.with_suffix(".json"), truth)
         truth = read_truth(video.with_suffix(".json"))
         plain, both = [], []
