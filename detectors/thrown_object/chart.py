@@ -63,26 +63,24 @@ def _bars(canvas: np.ndarray, summary: dict[str, Any]) -> None:
 
 
 def _latencies(canvas: np.ndarray, latencies: list[float]) -> None:
+    """Histogram of latencies; negative ones (alert before the object left) included."""
     left, right, bottom, top = 560, WIDTH - 30, HEIGHT - 60, 50
     _text(canvas, "alert latency after the fall (s), target 1 s", (left, 30), 0.5)
     cv2.line(canvas, (left, bottom), (right, bottom), (0, 0, 0), 1)
-    span = max(2.0, max(latencies, default=0.0) + 0.2)
+    low = min(-0.5, np.floor(2 * min(latencies, default=0.0)) / 2)
+    high = max(1.5, max(latencies, default=0.0) + 0.2)
 
     def x_of(seconds: float) -> int:
-        return left + int((right - left) * min(max(seconds, 0.0), span) / span)
+        return left + int((right - left) * (min(max(seconds, low), high) - low) / (high - low))
 
     cv2.line(canvas, (x_of(1.0), top), (x_of(1.0), bottom), (60, 60, 200), 2)
-    counts, edges = np.histogram(np.asarray(latencies, np.float64), bins=20, range=(0.0, span))
+    values = np.asarray(latencies, np.float64)
+    counts, edges = np.histogram(values, bins=int(round((high - low) / 0.1)), range=(low, high))
     peak = max(int(counts.max(initial=0)), 1)
-    for count, low, high in zip(counts, edges[:-1], edges[1:], strict=True):
+    for count, start, end in zip(counts, edges[:-1], edges[1:], strict=True):
         height = int((bottom - top) * count / peak)
-        cv2.rectangle(
-            canvas,
-            (x_of(float(low)) + 1, bottom - height),
-            (x_of(float(high)) - 1, bottom),
-            (180, 120, 40),
-            -1,
-        )
-    for mark in np.arange(0.0, span + 1e-9, 0.5):
+        corner = (x_of(float(start)) + 1, bottom - height)
+        cv2.rectangle(canvas, corner, (x_of(float(end)) - 1, bottom), (180, 120, 40), -1)
+    for mark in np.arange(np.ceil(2 * low) / 2, high + 1e-9, 0.5):
         _text(canvas, f"{mark:.1f}", (x_of(float(mark)) - 10, bottom + 20), 0.4)
     _text(canvas, f"{len(latencies)} detected throws", (left, bottom + 45), 0.45)

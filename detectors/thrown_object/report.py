@@ -57,11 +57,7 @@ def summarise(run: RunResult) -> dict[str, Any]:
         "false_alarms_per_camera_hour": round(quiet_alarms / quiet_hours, 2)
         if quiet_hours
         else None,
-        "floor_exact": _share(sum(d == 0 for d in floors), len(floors)),
-        "floor_within_1": _share(sum(abs(d) <= 1 for d in floors), len(floors)),
-        "latency_mean_s": _stat(latency, np.mean),
-        "latency_p95_s": _stat(latency, lambda v: np.percentile(v, 95)),
-        "latency_max_s": _stat(latency, np.max),
+        **_floors_and_latency(floors, latency),
         "detector_cpu_ms_per_frame": _per_frame(clips, "detector_cpu_s"),
         "decode_cpu_ms_per_frame": _per_frame(clips, "decode_cpu_s"),
     }
@@ -72,6 +68,17 @@ def summarise(run: RunResult) -> dict[str, Any]:
         "recall_by_shape": _recall_by(found, events, lambda c, e: e.shape),
         "clips": [clip_row(c) for c in clips],
         "errors": run.errors,
+    }
+
+
+def _floors_and_latency(floors: list[int], latency: list[float]) -> dict[str, Any]:
+    """Origin-floor accuracy and alert latency of the detected throws."""
+    return {
+        "floor_exact": _share(sum(d == 0 for d in floors), len(floors)),
+        "floor_within_1": _share(sum(abs(d) <= 1 for d in floors), len(floors)),
+        "latency_mean_s": _stat(latency, np.mean),
+        "latency_p95_s": _stat(latency, lambda v: np.percentile(v, 95)),
+        "latency_max_s": _stat(latency, np.max),
     }
 
 
