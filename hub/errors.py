@@ -18,7 +18,8 @@
     │   └── SourceEnded      a finite source (a file played once) has no more frames
     ├── EvidenceError        a snapshot or clip could not be written
     ├── EmbeddedServiceError an embedded PostgreSQL or MQTT broker failed to start
-    └── ModelError           an object-detection weights file is missing or unusable
+    ├── ModelError           an object-detection weights file is missing or unusable
+    └── ClipError            an evaluation clip or its ground-truth sidecar is unreadable
 
 Adapters translate library errors into these with ``raise ... from exc`` so the
 CLI can print one clear line and exit non-zero.
@@ -108,3 +109,7 @@ class SourceEnded(SourceError):
 
 class EvidenceError(HubError):
     """An evidence snapshot or clip could not be written."""
+
+
+class ClipError(HubError):
+    """An evaluation clip, or its ground-truth sidecar, is missing, unreadable or invalid."""
