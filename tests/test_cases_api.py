@@ -44,7 +44,8 @@ ROLE_TABLE = [
     ("operator", "GET", "/api/patrols", 200), ("patrol", "GET", "/api/patrols", 403),
     ("patrol", "GET", "/api/patrols/P01", 200), ("patrol", "GET", "/api/patrols/P02", 403),
     ("integrator", "GET", "/api/cameras", 200), ("patrol", "GET", "/api/cameras", 403),
-    ("patrol", "GET", "/api/grids", 200), ("integrator", "GET", "/metrics", 403),
+    ("patrol", "GET", "/api/grids", 200), ("integrator", "GET", "/metrics", 200),
+    ("patrol", "GET", "/metrics", 403),
     ("operator", "GET", "/metrics", 200),
 ]  # fmt: skip
 

@@ -17,7 +17,7 @@ from hub.model import Frame
 from hub.plugins import load_registry
 
 FACADE = [[0.2, 0.05], [0.8, 0.05], [0.8, 0.95]]
-AT = "cameras[cam1].detectors[1]"
+AT = "cameras[cam1].detectors[thrown_object]"
 FLOORS = {"lines": [0.1, 0.3, 0.5, 0.7, 0.9], "top_floor": 8}
 
 
@@ -92,7 +92,9 @@ def test_bad_settings_name_the_field(settings: dict[str, Any], message: str) -> 
 def test_the_facade_zone_must_exist_and_be_a_polygon() -> None:
     cam = camera(floors=FLOORS)
     spec = cam.detectors[1].model_copy(update={"zones": ["roof"]})
-    with pytest.raises(ConfigError, match=r"detectors\[0\].zones: camera cam1 has no zone 'roof'"):
+    with pytest.raises(
+        ConfigError, match=r"detectors\[thrown_object\].zones: camera cam1 has no zone 'roof'"
+    ):
         PLUGIN.build(cam, spec, FakeClock())
     with pytest.raises(ConfigError, match="zone 'facade' is a line, not a polygon"):
         build(camera(zone_kind="line", floors=FLOORS))

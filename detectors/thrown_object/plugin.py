@@ -35,10 +35,8 @@ def _join(where: str, path: str) -> str:
 
 
 def _where(camera: Camera, spec: DetectorSpec) -> str:
-    index = next((i for i, s in enumerate(camera.detectors) if s is spec), None)
-    if index is None:
-        index = next((i for i, s in enumerate(camera.detectors) if s == spec), 0)
-    return f"cameras[{camera.id}].detectors[{index}]"
+    """The settings' path, in the form every detector plugin uses."""
+    return f"cameras[{camera.id}].detectors[{spec.kind}]"
 
 
 def _facade_zone(camera: Camera, spec: DetectorSpec, where: str) -> FacadeZone:

@@ -8,7 +8,7 @@ from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
 
 from hub import __version__
-from hub.api.deps import HubDep, Staff
+from hub.api.deps import HubDep, Viewer
 from hub.storage.db import server_info
 
 router = APIRouter(tags=["health"])
@@ -62,6 +62,6 @@ def health(hub: HubDep, response: Response) -> Health:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(hub: HubDep, _user: Staff) -> Response:
+def metrics(hub: HubDep, _user: Viewer) -> Response:
     hub.metrics.broker_up.set(hub.mqtt.connected)
     return Response(hub.metrics.render(), media_type="text/plain; version=0.0.4")
