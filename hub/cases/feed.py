@@ -17,7 +17,9 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import class_row
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
+
+from hub.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +72,18 @@ class EventFeed:
 
     def __init__(self, pool: ConnectionPool, poll_s: float = 0.2) -> None:
         self._pool = pool
-        self._poll_s = poll_s
         self._listeners: list[Callable[[CaseEvent], None]] = []
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="event-feed", daemon=True)
+        self._ticker = Ticker("event-feed", self._poll, interval_s=poll_s)
         self.last_id = 0
 
     def start(self) -> None:
         with self._pool.connection() as conn:
             self.last_id = last_event_id(conn)
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        self._ticker.stop()
 
     def listen(self, listener: Callable[[CaseEvent], None]) -> Callable[[], None]:
         """Call `listener` for every new event (from the feed's thread); returns an unsubscribe."""
@@ -99,17 +97,12 @@ class EventFeed:
 
         return unsubscribe
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._poll_s):
-            try:
-                with self._pool.connection(timeout=5) as conn:
-                    events = events_after(conn, self.last_id)
-            except (psycopg.Error, PoolTimeout) as exc:
-                log.warning("event feed: %s (will retry)", exc)
-                continue
-            for event in events:
-                self.last_id = event.id
-                with self._lock:
-                    listeners = list(self._listeners)
-                for listener in listeners:
-                    listener(event)
+    def _poll(self) -> None:
+        with self._pool.connection(timeout=5) as conn:
+            events = events_after(conn, self.last_id)
+        for event in events:
+            self.last_id = event.id
+            with self._lock:
+                listeners = list(self._listeners)
+            for listener in listeners:
+                listener(event)

@@ -12,7 +12,6 @@ none. Notifiers and the live feed pick the event up from the audit log.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -22,8 +21,8 @@ from psycopg_pool import ConnectionPool
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import Clock
 from hub.config import SiteConfig
-from hub.errors import HubError
 from hub.metrics import HubMetrics
+from hub.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +41,13 @@ class SlaMonitor:
         self._ladder = site.sla.escalation
         self._metrics = metrics
         self._clock = clock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sla-monitor", daemon=True)
-        self.poll_s = 1.0
+        self._ticker = Ticker("sla-monitor", self.check_once, interval_s=1.0)
 
     def start(self) -> None:
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.poll_s):
-            try:
-                self.check_once()
-            except (psycopg.Error, HubError) as exc:
-                log.warning("SLA check failed (will retry): %s", exc)
+        self._ticker.stop()
 
     def check_once(self) -> int:
         """Escalate every overdue case once; return how many were escalated."""

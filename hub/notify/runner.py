@@ -12,12 +12,10 @@ the others, nor the hub.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
 from hub.cases.feed import CaseEvent, events_after, last_event_id
 from hub.config import NotifierSpec, SiteConfig
@@ -25,6 +23,7 @@ from hub.errors import HubError, NotifyError
 from hub.metrics import HubMetrics
 from hub.mqtt import MqttLink
 from hub.plugins import Registry
+from hub.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +62,8 @@ class NotifierRunner:
         self._pool = pool
         self._metrics = metrics
         self._retries = retries
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"notify-{name}", daemon=True)
-        self.poll_s = 0.5
+        self._ticker = Ticker(f"notify-{name}", self.deliver_pending, interval_s=0.5)
+        self._stop = self._ticker.stopped
         self.backoff_s = 1.0
 
     def start(self) -> None:
@@ -75,19 +73,10 @@ class NotifierRunner:
                    ON CONFLICT (name) DO NOTHING""",
                 (self.name, last_event_id(conn)),
             )
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.poll_s):
-            try:
-                self.deliver_pending()
-            except (psycopg.Error, PoolTimeout) as exc:
-                log.warning("notifier %s: %s (will retry)", self.name, exc)
+        self._ticker.stop()
 
     def deliver_pending(self) -> int:
         """Deliver every event after the cursor; return how many were delivered."""
