@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from hub import __version__
-from hub.api import cases, health, live, patrols, session, site
+from hub.api import cases, health, live, patrols, session, site, web
 from hub.hub import Hub
 
 
@@ -33,6 +33,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(patrols.router)
     app.include_router(cases.router)
     app.include_router(live.router)
+    web.mount(app)
     return app
 
 
