@@ -129,7 +129,9 @@ def test_room_live_board_accept_reject_and_language(hub_factory: HubFactory, log
         room.screenshot(path=screenshot_path("room"))
 
         room.click("#tab-stats")
+        expect(room.locator("#board-view")).to_be_hidden()
         expect(room.locator("#stats-table tbody tr")).to_have_count(1)
+        expect(room.locator("#stats-table tbody td").nth(2)).to_have_text("1")  # 1 false alarm
         room.screenshot(path=screenshot_path("stats"))
 
 

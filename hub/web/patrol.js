@@ -51,7 +51,7 @@ function renderDispatch(found) {
     note,
     el("div", { class: "actions big" }, ...(REPLIES[d.state] ?? []).map((a) =>
       el("button", { type: "button", class: `action action-${a}`, dataset: { action: a },
-        onclick: () => reply(d.id, a, note) }, t(a)))),
+        onclick: () => reply(d.id, a, note) }, t(a === "accept" ? "take" : a)))),
     el("p", { id: "reply-error", class: "error", role: "alert" }),
   ].filter(Boolean));
 }

@@ -48,7 +48,7 @@ function onEvent(event) {
   dirty.add(event.case_id);
   if (!flushing) {
     flushing = true;
-    setTimeout(flush, 100);
+    setTimeout(flush, 30);
   }
 }
 
@@ -71,7 +71,7 @@ async function flush() {
   flushing = false;
   if (dirty.size) {
     flushing = true;
-    setTimeout(flush, 100);
+    setTimeout(flush, 30);
   }
 }
 
@@ -81,7 +81,7 @@ function addToFeed(event) {
     el("button", { type: "button", onclick: () => select(event.case_id) },
       el("time", { datetime: event.at }, fmtTime(event.at, false)), " ",
       el("b", {}, `#${event.case_id} ${event.title}`), " ",
-      el("span", { class: "badge" }, t(event.action)),
+      el("span", { class: "badge", "data-i18n": event.action }, t(event.action)),
       el("span", { class: "feed-meta" }, ` ${event.grid_id ?? ""} · ${event.actor}`)));
   list.prepend(item);
   while (list.childElementCount > FEED_MAX) list.lastElementChild.remove();
@@ -214,6 +214,7 @@ async function main() {
     }
   });
   window.gridhubLive = live; // for tests and the curious: gridhubLive.drop()
+  window.gridhubRoom = { board, map }; // for bench/dashboard.py
   live.connect();
   pollPatrols();
 }
