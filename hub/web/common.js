@@ -12,7 +12,8 @@ const STRINGS = {
     evaluate: "评估", escalate: "提级", comment: "备注", handoff: "移交部门", arrive: "到场",
     resolve: "处置完毕", decline: "拒绝", report: "上报", alert: "重复告警",
     sla_escalate: "超时提级", patrol_accept: "巡逻员接单",
-    note: "备注", score: "评分", department: "部门", audit: "处置记录", noCase: "请选择案件",
+    note: "备注", score: "评分", department: "部门", audit: "处置记录", noCase: "请选择案件", legendAvailable: "空闲巡逻", legendBusy: "出勤中",
+    legendCase: "未结案件", legendCamera: "摄像机",
     overdue: "已超时", grid: "网格", kind: "场景", camera: "摄像机", grid_kind: "网格/场景",
     cases: "案件数", false_alarms: "误报", closed_n: "结案", accept_s_avg: "平均受理(秒)",
     arrive_s_avg: "平均到场(秒)", accept_sla_compliance: "受理达标率", false_alarm_rate: "误报率",
@@ -36,7 +37,8 @@ const STRINGS = {
     comment: "Comment", handoff: "Hand off", arrive: "Arrived", resolve: "Resolved",
     decline: "Decline", report: "Reported", alert: "Repeat alert", sla_escalate: "SLA escalation",
     patrol_accept: "Patrol accepted", note: "Note", score: "Score", department: "Department",
-    audit: "Audit trail", noCase: "Select a case", overdue: "Overdue", grid: "Grid",
+    audit: "Audit trail", noCase: "Select a case", legendAvailable: "Patrol free",
+    legendBusy: "On a dispatch", legendCase: "Open case", legendCamera: "Camera", overdue: "Overdue", grid: "Grid",
     kind: "Scenario", camera: "Camera", grid_kind: "Grid/scenario", cases: "Cases",
     false_alarms: "False alarms", closed_n: "Closed", accept_s_avg: "Avg accept (s)",
     arrive_s_avg: "Avg arrival (s)", accept_sla_compliance: "Accept SLA met",
@@ -94,7 +96,7 @@ export async function api(path, { method = "GET", body } = {}) {
   const response = await fetch(path, init);
   if (response.status === 401 && !path.startsWith("/api/login")) {
     location.href = "/login?next=" + encodeURIComponent(location.pathname);
-    throw new ApiError(401, "login required");
+    return new Promise(() => {}); // the page is going away: nothing more to do here
   }
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, data?.detail ?? response.statusText);

@@ -29,8 +29,8 @@ export class LiveFeed {
     socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.onState("lost", event.code);
-      if (event.code === 4401) {
-        location.href = "/login?next=/";
+      if (event.code === 4401 || event.code === 4403) {
+        location.href = "/login?next=/"; // session gone, or a role that has no live feed
         return;
       }
       setTimeout(() => this.connect(), this.delay);

@@ -18,7 +18,7 @@ export class GridMap {
     this.patrols = new Map(); // patrol id -> circle
     this.cases = new Map(); // case id -> marker
     this.layers = {};
-    for (const name of ["grids", "cases", "patrols"]) {
+    for (const name of ["grids", "cameras", "cases", "patrols"]) {
       this.layers[name] = svg("g", { class: `layer-${name}` });
       root.append(this.layers[name]);
     }
@@ -55,6 +55,21 @@ export class GridMap {
   xy(lat, lon) {
     return [((lon - this.origin[0]) * this.k * this.scale).toFixed(1),
       ((this.origin[1] - lat) * this.scale).toFixed(1)];
+  }
+
+  /** Cameras as triangles (enabled or not; live health comes with the camera API). */
+  setCameras(cameras) {
+    this.layers.cameras.replaceChildren();
+    for (const c of cameras) {
+      const [x, y] = this.xy(c.lat, c.lon).map(Number);
+      const mark = svg("path", { d: `M${x},${y - 24}L${x + 21},${y + 14}L${x - 21},${y + 14}Z`,
+        class: `camera camera-${c.enabled ? "on" : "off"}` });
+      mark.dataset.camera = c.id;
+      const title = svg("title");
+      title.textContent = `${c.name} (${c.id})`;
+      mark.append(title);
+      this.layers.cameras.append(mark);
+    }
   }
 
   /** Colour grids by their number of open cases. */

@@ -185,8 +185,14 @@ function tabs() {
   document.getElementById("stats-group").addEventListener("change", renderStats);
 }
 
+const HOME = { patrol: "/patrol", integrator: "/zones" };
+
 async function main() {
-  await start("room");
+  const me = await start("room");
+  if (HOME[me.role]) {
+    location.replace(HOME[me.role]); // the room is for operators and admins
+    return;
+  }
   langButton(document.getElementById("lang"), () => {
     labelMute();
     setConn(document.getElementById("conn").dataset.state);
@@ -205,6 +211,7 @@ async function main() {
     document.getElementById("clock").textContent = fmtTime(new Date().toISOString());
   }, 1000);
   map.setGrids(await api("/api/grids"));
+  map.setCameras(await api("/api/cameras"));
   let loaded = false;
   const live = new LiveFeed(onEvent, async (state) => {
     setConn(state);
