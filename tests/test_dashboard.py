@@ -134,6 +134,8 @@ def test_room_live_board_accept_reject_and_language(hub_factory: HubFactory, log
         expect(room.locator("#board-view")).to_be_hidden()
         expect(room.locator("#stats-table tbody tr")).to_have_count(1)
         expect(room.locator("#stats-table tbody td").nth(2)).to_have_text("1")  # 1 false alarm
+        room.select_option("#stats-group", "kind")
+        expect(room.locator("#stats-table tbody tr")).to_have_count(2)  # fire_lane, intrusion
         room.screenshot(path=screenshot_path("stats"))
 
 
@@ -153,6 +155,25 @@ def test_live_feed_resumes_after_a_dropped_connection(hub_factory: HubFactory, l
         missed = _open(hub, kind="intrusion", region="gate")
         expect(room.locator("#conn")).to_have_attribute("data-state", "open", timeout=5000)
         expect(_card(room, missed)).to_be_visible(timeout=LIVE_S * 1000)
+
+
+def test_sound_on_a_high_severity_case_and_mute(hub_factory: HubFactory, login: Login) -> None:
+    hub = hub_factory()
+    with serve_hub(hub) as base:
+        room = login(base, add_login(hub, "duty-op", "operator"))
+        expect(room.locator("#conn")).to_have_attribute("data-state", "open")
+        beeps = "window.gridhubBeeps ?? 0"
+        low = _open(hub)  # fire_lane: severity 2, no sound
+        expect(_card(room, low)).to_be_visible(timeout=LIVE_S * 1000)
+        assert room.evaluate(beeps) == 0
+        high = _open(hub, kind="intrusion", region="gate")  # severity 3
+        expect(_card(room, high)).to_be_visible(timeout=LIVE_S * 1000)
+        assert room.evaluate(beeps) == 1
+        room.click("#mute")
+        expect(room.locator("#mute")).to_have_attribute("aria-pressed", "true")
+        muted = _open(hub, kind="intrusion", region="door")
+        expect(_card(room, muted)).to_be_visible(timeout=LIVE_S * 1000)
+        assert room.evaluate(beeps) == 1
 
 
 def test_sla_countdown_turns_amber_then_red(hub_factory: HubFactory, login: Login,

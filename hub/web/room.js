@@ -136,6 +136,7 @@ async function act(id, action, note, score, dept) {
 
 function beep() {
   if (muted) return;
+  window.gridhubBeeps = (window.gridhubBeeps ?? 0) + 1; // counted, for tests
   try {
     audio ??= new AudioContext();
     const osc = audio.createOscillator();
@@ -183,6 +184,7 @@ function tabs() {
     });
   }
   document.getElementById("stats-group").addEventListener("change", renderStats);
+  document.getElementById("stats-days").addEventListener("change", renderStats);
 }
 
 const HOME = { patrol: "/patrol", integrator: "/zones" };

@@ -14,7 +14,9 @@ function cell(key, value) {
 
 export async function renderStats() {
   const group = document.getElementById("stats-group").value;
-  const rows = await api(`/api/stats/cases?group=${group}`);
+  const days = Number(document.getElementById("stats-days").value);
+  const since = new Date(Date.now() - days * 86400_000).toISOString();
+  const rows = await api(`/api/stats/cases?${new URLSearchParams({ group, since })}`);
   const most = Math.max(1, ...rows.map((r) => r.cases));
   document.getElementById("stats-chart").replaceChildren(...rows.map((r) =>
     el("div", { class: "bar-row" }, el("span", { class: "bar-key" }, r.key),
