@@ -64,8 +64,15 @@ def store_open_cases(hub: Hub, count: int) -> None:
 
 @contextmanager
 def serving(hub: Hub) -> Iterator[str]:
-    config = uvicorn.Config(create_app(hub), host="127.0.0.1", port=PORT, log_level="warning",
-                            ws="websockets-sansio", lifespan="off")  # fmt: skip
+    config = uvicorn.Config(
+        create_app(hub),
+        host="127.0.0.1",
+        port=PORT,
+        log_level="warning",
+        ws="websockets-sansio",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )  # the pages' sockets hold it open
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

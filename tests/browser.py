@@ -43,8 +43,15 @@ def chromium_path() -> str:
 def serve_hub(hub: Hub) -> Iterator[str]:
     """Serve the hub's API and pages on a free loopback port; yields the base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(hub), host="127.0.0.1", port=port, log_level="warning",
-                            ws="websockets-sansio", lifespan="off")  # fmt: skip
+    config = uvicorn.Config(
+        create_app(hub),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="websockets-sansio",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )  # the pages' sockets hold it open
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
