@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
 from hub import __version__
-from hub.api import cameras, cases, health, live, patrols, session, site
+from hub.api import cameras, cases, health, live, patrols, session, site, web
 from hub.hub import Hub
 
 
@@ -39,6 +39,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(live.router)
     app.include_router(cameras.router)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    web.mount(app)
     return app
 
 

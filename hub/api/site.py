@@ -1,4 +1,4 @@
-"""The site as the dashboard sees it: grids (GeoJSON) and sensors."""
+"""The site as the dashboard sees it: name and time zone, grids (GeoJSON), sensors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ from hub.model import SensorInfo
 from hub.storage.site_repo import list_grids, list_sensors
 
 router = APIRouter(tags=["site"])
+
+
+@router.get("/api/site", summary="The site's name and display time zone (no login needed)")
+def site(hub: HubDep) -> dict[str, str]:
+    return {"name": hub.site.site.name, "timezone": hub.site.site.timezone}
 
 
 @router.get("/api/grids", summary="The grid hierarchy as a GeoJSON FeatureCollection")
