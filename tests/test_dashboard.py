@@ -7,17 +7,13 @@ in the database. Screenshots of each page land in test-output/.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
-import hub.api
 from hub.hub import Hub
 from tests.browser import (
     CHROMIUM_ARGS,
@@ -226,17 +222,6 @@ def test_patrol_accepts_and_resolves_and_the_board_follows(
         expect(room.locator("#detail .audit")).to_contain_text("已清理通道")
 
 
-def _has_camera_patch() -> bool:
-    """True once the camera API (issue #4) with PATCH /api/cameras/{id} is merged."""
-    for module in pkgutil.iter_modules(hub.api.__path__):
-        router = getattr(importlib.import_module(f"hub.api.{module.name}"), "router", None)
-        for route in getattr(router, "routes", []):
-            if (isinstance(route, APIRoute) and "PATCH" in (route.methods or set())
-                    and re.fullmatch(r"/api/cameras/\{[^/]+\}", route.path)):  # fmt: skip
-                return True
-    return False
-
-
 def _draw_triangle(page: Page) -> None:
     overlay = page.locator("#overlay")
     box = overlay.bounding_box()
@@ -262,16 +247,16 @@ def test_zone_editor_draws_on_the_cameras_picture(hub_factory: HubFactory, login
         page.screenshot(path=screenshot_path("zones"))
 
 
-@pytest.mark.skipif(not _has_camera_patch(), reason="PATCH /api/cameras/{id} not merged (#4)")
 def test_zone_editor_saves_a_polygon_to_the_camera(hub_factory: HubFactory, login: Login
                                                    ) -> None:  # fmt: skip
     hub = hub_factory()
     with serve_hub(hub) as base:
         page = login(base, add_login(hub, "integ", "integrator"))
-        camera = page.locator("#camera").input_value()
         _draw_triangle(page)
         page.click("#save")
         expect(page.locator("#status")).to_have_text("已保存")
+        camera = page.locator("#camera").input_value()  # the list has loaded by now
+        assert camera
         saved = page.request.get(f"/api/cameras/{camera}").json()
         labels = [z.get("label") for z in saved["zones"] if z["kind"] == "polygon"]
         assert "消防通道" in labels
