@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
 from hub import __version__
-from hub.api import cameras, cases, health, live, patrols, session, site, web
+from hub.api import cameras, cases, evidence, health, live, patrols, session, site, web
 from hub.hub import Hub
 
 
@@ -36,6 +36,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(site.router)
     app.include_router(patrols.router)
     app.include_router(cases.router)
+    app.include_router(evidence.router)
     app.include_router(live.router)
     app.include_router(cameras.router)
     app.add_exception_handler(RequestValidationError, _validation_error)

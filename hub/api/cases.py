@@ -155,7 +155,7 @@ def export_csv(hub: HubDep, user: Staff, q: Filters) -> Response:
 @router.get("/api/cases/{case_id}", summary="A case with its audit log, dispatches and alerts")
 def case_detail(hub: HubDep, user: Reporter, case_id: int) -> CaseDetail:
     with hub.pool.connection() as conn:
-        case = _visible_case(conn, user, case_id)
+        case = visible_case(conn, user, case_id)
         detail = CaseDetail(
             **_view(case).model_dump(),
             events=case_events(conn, case_id),
@@ -166,7 +166,7 @@ def case_detail(hub: HubDep, user: Reporter, case_id: int) -> CaseDetail:
     return detail
 
 
-def _visible_case(conn: Any, user: Principal, case_id: int) -> CaseRow:
+def visible_case(conn: Any, user: Principal, case_id: int) -> CaseRow:
     """The case, if this user may see it (404 otherwise, also for other patrols' cases)."""
     try:
         case = get_case(conn, case_id)
@@ -216,7 +216,7 @@ def transition(hub: HubDep, user: Staff, case_id: int, body: ActionRequest) -> C
 
 def _dispatch(hub: HubDep, user: Principal, case_id: int) -> None:
     with hub.pool.connection() as conn:
-        case = _visible_case(conn, user, case_id)
+        case = visible_case(conn, user, case_id)
     if case.state not in ("accepted", "escalated"):
         allowed = allowed_actions(case.state, user.role)
         raise HTTPException(409, {"detail": f"cannot dispatch a case in state {case.state}",
@@ -234,7 +234,7 @@ def _apply(hub: HubDep, user: Principal, case_id: int, body: ActionRequest) -> N
         raise HTTPException(422, "evaluate needs a score from 1 to 5")
     try:
         with hub.pool.connection() as conn, conn.transaction():
-            _visible_case(conn, user, case_id)
+            visible_case(conn, user, case_id)
             apply(conn, CaseAction(case_id, body.action, user.name, user.role, note),
                   hub.clock.now())  # fmt: skip
             extra = {"score": body.score} if body.score else {}
