@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 
 from hub.auth import add_user
 from hub.config import SiteConfig
+from hub.demo_scenes import DemoScenes
 from hub.errors import HubError
 from hub.hub import Hub, open_hub
 from hub.mqtt import BrokerAddress
@@ -55,6 +56,7 @@ def serve(site: SiteConfig, host: str, port: int, wait_s: float = 0.0, demo: boo
             if demo:
                 extras.enter_context(simulated_patrols(site, endpoints.broker_url))
                 ensure_demo_users(hub)
+                DemoScenes(hub).start()
             _announce(site, endpoints, host, port)
             if demo:
                 log.info("demo login: %s / %s (operator), %s / %s (admin)",
