@@ -223,6 +223,7 @@ def test_patrol_accepts_and_resolves_and_the_board_follows(
 
 
 def _draw_triangle(page: Page) -> None:
+    expect(page.locator("#finish")).to_be_enabled()  # the camera list has loaded
     overlay = page.locator("#overlay")
     box = overlay.bounding_box()
     assert box is not None

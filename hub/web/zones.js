@@ -94,6 +94,8 @@ async function main() {
   document.getElementById("finish").addEventListener("click", finish);
   document.getElementById("save").addEventListener("click", save);
   if (cameras.length) await pick(cameras[0].id);
+  // Drawing is live only now: a click before the camera list loaded would be lost.
+  for (const id of ["finish", "save"]) document.getElementById(id).disabled = !cameras.length;
 }
 
 main();
