@@ -112,7 +112,11 @@ def open_hub(
         index = PatrolIndex(topology, clock, rules)
         writer = PositionWriter(pool, on_written=metrics.positions_written.inc)
         run(writer)
-        link = MqttLink(endpoints.broker_url, f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}")
+        link = MqttLink(
+            endpoints.broker_url,
+            f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}",
+            lambda subscription: metrics.mqtt_handler_errors.labels(subscription).inc(),
+        )
         ingest = PatrolIngest(index, writer, pool, metrics, clock)
         ingest.set_roster(patrols)
         ingest.subscribe(link)

@@ -35,7 +35,7 @@ from hub.clock import Clock
 from hub.config import SiteConfig
 from hub.errors import HubError, PayloadError
 from hub.metrics import HubMetrics
-from hub.mqtt import MqttLink
+from hub.mqtt import MqttLink, topic_levels, topic_of
 from hub.patrols.dispatch_rows import DispatchRow, dispatch_payload, dispatches_of
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import Reply, parse_reply
@@ -280,15 +280,26 @@ class Dispatcher:
     # ---- replies --------------------------------------------------------------
 
     def on_reply(self, message: mqtt.MQTTMessage) -> None:
-        patrol_id = message.topic.split("/")[2]
         try:
+            patrol_id = self._reply_patrol(message)
             reply = parse_reply(message.payload)
             self._with_retries(lambda: self.handle_reply(patrol_id, reply))
         except PayloadError as exc:
             self._metrics.mqtt_rejected.labels("reply", exc.reason).inc()
+            topic = topic_of(message)
             self._throttle.warning(
-                f"reply:{patrol_id}:{exc.reason}", "rejected reply from %s: %s", patrol_id, exc
+                f"reply:{topic}:{exc.reason}", "rejected reply on %s: %s", topic, exc
             )
+
+    def _reply_patrol(self, message: mqtt.MQTTMessage) -> str:
+        """The patrol of a reply topic, which must exist and be enabled."""
+        patrol_id = topic_levels(message, 4)[2]
+        state = self._index.get(patrol_id)
+        if state is None:
+            raise PayloadError("unknown_patrol", f"no patrol {patrol_id!r} in the registry")
+        if not state.enabled:
+            raise PayloadError("disabled_patrol", f"patrol {patrol_id} is disabled")
+        return patrol_id
 
     def _with_retries(self, action: Callable[[], None], tries: int = 5) -> None:
         """Run `action`, retrying a lost deadlock or an unreachable database, so a
