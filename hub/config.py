@@ -312,6 +312,14 @@ class ApiSettings(Strict):
 
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
     port: int = Field(default=8080, ge=1, le=65535, description="TCP port to listen on.")
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=1_073_741_824,
+        description="Largest request body accepted, in bytes; a larger one is refused with "
+        "413. The largest body the API takes is a camera with its zones and detectors "
+        "(a few KiB).",
+    )
 
 
 class NotifierSpec(BaseModel):
