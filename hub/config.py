@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,6 +28,7 @@ from pydantic import (
 )
 
 from hub.errors import ConfigError
+from hub.site_yaml import read_site_yaml
 
 GridLevel = Literal["street", "community", "grid", "micro_grid"]
 # Which level a grid's parent must have; streets have none.
@@ -434,7 +434,7 @@ class SiteConfig(Strict):
 
 def load_site(path: Path) -> SiteConfig:
     """Read, validate and cross-check a site file, or raise `ConfigError`."""
-    raw = _read_yaml(path)
+    raw = read_site_yaml(path)
     try:
         site = SiteConfig.model_validate(raw)
     except ValidationError as exc:
@@ -443,25 +443,6 @@ def load_site(path: Path) -> SiteConfig:
     if problems:
         raise ConfigError("\n".join(f"{path}: {where}: {what}" for where, what in problems))
     return _resolve(site, path)
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: {where}not valid YAML: {reason}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping with site:, grids:, …")
-    return raw
 
 
 def _describe_validation(path: Path, exc: ValidationError) -> str:
