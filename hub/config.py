@@ -476,6 +476,7 @@ def reference_problems(site: SiteConfig) -> Iterable[tuple[str, str]]:
         if patrol.grid not in grid_ids:
             yield f"patrols[{i}].grid", f"unknown grid '{patrol.grid}'"
     yield from _owntracks_clashes(site.patrols)
+    yield from _mqtt_identity_clashes(site)
     for i, camera in enumerate(site.cameras):
         if camera.grid is not None and camera.grid not in grid_ids:
             yield f"cameras[{i}].grid", f"unknown grid '{camera.grid}'"
@@ -520,6 +521,21 @@ def _owntracks_clashes(patrols: list[Patrol]) -> Iterable[tuple[str, str]]:
         if key in seen:
             yield f"patrols[{i}].owntracks", f"{key[0]}/{key[1]} already maps to '{seen[key]}'"
         seen[key] = patrol.id
+
+
+def _mqtt_identity_clashes(site: SiteConfig) -> Iterable[tuple[str, str]]:
+    """One MQTT identity, one device: the broker's ACL (deploy/mosquitto/acl) lets a
+    username publish on the topics named after it — a patrol id, an OwnTracks user, a
+    sensor id — so a name used by two of them would let one act for the other."""
+    owners: dict[str, str] = {}
+    claims = [(f"patrols[{i}].id", p.id, f"patrol {p.id}") for i, p in enumerate(site.patrols)]
+    claims += [(f"patrols[{i}].owntracks.user", p.owntracks.user, f"patrol {p.id}")
+               for i, p in enumerate(site.patrols) if p.owntracks is not None]  # fmt: skip
+    claims += [(f"sensors[{i}].id", s.id, f"sensor {s.id}") for i, s in enumerate(site.sensors)]
+    for where, name, owner in claims:
+        first = owners.setdefault(name, owner)
+        if first != owner:
+            yield where, f"MQTT identity '{name}' is already {first}'s; one identity per device"
 
 
 def _zone_reference_problems(where: str, camera: Camera) -> Iterable[tuple[str, str]]:
