@@ -28,6 +28,7 @@ from hub.storage.site_repo import list_cameras
 router = APIRouter(tags=["cameras"])
 BOUNDARY = "gridhub-frame"
 RECENT_ALERT_S = 10.0  # alerts younger than this are drawn on previews
+PREVIEW_STALL_S = 10.0  # a preview stream with no new picture for this long ends
 
 
 class CameraPatch(BaseModel):
@@ -134,7 +135,7 @@ def stream(
     camera_id: str,
     hub: HubDep,
     _user: Viewer,
-    fps: Annotated[float, Query(gt=0, le=25)] = 5.0,
+    fps: Annotated[float, Query(ge=0.2, le=25)] = 5.0,
     width: Annotated[int | None, Query(ge=64, le=3840)] = 640,
     frames: Annotated[int, Query(ge=0, description="Stop after this many; 0 = endless")] = 0,
 ) -> StreamingResponse:
@@ -149,7 +150,11 @@ def stream(
 
 
 def _mjpeg(hub: Hub, camera_id: str, fps: float, width: int | None, frames: int) -> Iterator[bytes]:
+    """Parts of the MJPEG stream; it ends after `frames`, when the camera is removed, or
+    when no picture came for `PREVIEW_STALL_S` (a stream with nothing to send would
+    otherwise hold its thread forever: a client that leaves is noticed only on a send)."""
     sent = 0
+    last_picture = time.monotonic()
     while frames == 0 or sent < frames:
         if hub.cameras.worker(camera_id) is None:
             return
@@ -160,6 +165,9 @@ def _mjpeg(hub: Hub, camera_id: str, fps: float, width: int | None, frames: int)
             )
             yield head.encode() + jpeg + b"\r\n"
             sent += 1
+            last_picture = time.monotonic()
+        elif time.monotonic() - last_picture > PREVIEW_STALL_S:
+            return
         time.sleep(1.0 / fps)
 
 
