@@ -49,6 +49,12 @@ Identifier = Annotated[
 ]
 
 
+# One MQTT topic level: no separator, no wildcard, no NUL.
+TOPIC_LEVEL = r"^[^/+#\x00]+$"
+# The hub's own MQTT identity (deploy/mosquitto/acl): no device may take it.
+HUB_MQTT_IDENTITY = "gridhub"
+
+
 class Strict(BaseModel):
     """Base for every config model: unknown keys are errors, values are immutable."""
 
@@ -94,8 +100,12 @@ class Grid(Strict):
 class OwnTracksIdentity(Strict):
     """How an OwnTracks device maps onto a patrol (topic owntracks/{user}/{device})."""
 
-    user: str = Field(min_length=1, description="OwnTracks username in the topic.")
-    device: str = Field(min_length=1, description="OwnTracks device name in the topic.")
+    user: str = Field(
+        min_length=1, pattern=TOPIC_LEVEL, description="OwnTracks username in the topic."
+    )
+    device: str = Field(
+        min_length=1, pattern=TOPIC_LEVEL, description="OwnTracks device name in the topic."
+    )
 
 
 class Patrol(Strict):
@@ -527,7 +537,7 @@ def _mqtt_identity_clashes(site: SiteConfig) -> Iterable[tuple[str, str]]:
     """One MQTT identity, one device: the broker's ACL (deploy/mosquitto/acl) lets a
     username publish on the topics named after it — a patrol id, an OwnTracks user, a
     sensor id — so a name used by two of them would let one act for the other."""
-    owners: dict[str, str] = {}
+    owners: dict[str, str] = {HUB_MQTT_IDENTITY: "the hub"}
     claims = [(f"patrols[{i}].id", p.id, f"patrol {p.id}") for i, p in enumerate(site.patrols)]
     claims += [(f"patrols[{i}].owntracks.user", p.owntracks.user, f"patrol {p.id}")
                for i, p in enumerate(site.patrols) if p.owntracks is not None]  # fmt: skip

@@ -141,6 +141,16 @@ BROKEN: list[tuple[str, Edit, str]] = [
         "patrols[7].owntracks.user: MQTT identity 'wg07' is already patrol P07's",
     ),
     (
+        "a device takes the hub's MQTT identity",
+        _set("patrols.6.owntracks", {"user": "gridhub", "device": "phone"}),
+        "patrols[6].owntracks.user: MQTT identity 'gridhub' is already the hub's",
+    ),
+    (
+        "OwnTracks user with a topic separator",
+        _set("patrols.6.owntracks", {"user": "wg/07", "device": "phone"}),
+        "patrols[6].owntracks.user: String should match pattern",
+    ),
+    (
         "sensor id is a patrol's MQTT identity",
         _set("sensors.0.id", "P01"),
         "sensors[0].id: MQTT identity 'P01' is already patrol P01's",
