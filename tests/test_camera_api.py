@@ -227,6 +227,26 @@ def test_a_preview_of_a_camera_without_pictures_ends(
     assert client.get("/api/cameras/CAM-DARK/stream.mjpg?fps=1e-300").status_code == 422
 
 
+@pytest.mark.slow
+def test_a_preview_of_a_camera_gone_dark_ends(
+    client: TestClient,
+    rtsp_server: RtspServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An endless preview of a camera whose stream stopped must not repeat its last
+    picture forever."""
+    monkeypatch.setattr(cameras_api, "PREVIEW_STALL_S", 1.0)
+    assert client.post("/api/cameras", json=camera_body("CAM-GONE", rtsp_server.url))\
+        .status_code == 201  # fmt: skip
+    assert wait_for(lambda: client.get("/api/cameras/CAM-GONE/health").json()["online"], 10)
+    rtsp_server.stop()
+    started = time.monotonic()
+    stream = client.get("/api/cameras/CAM-GONE/stream.mjpg?fps=10&width=160")  # frames=0
+    assert stream.status_code == 200
+    assert time.monotonic() - started < 8
+    assert 1 <= stream.content.count(b"--gridhub-frame\r\n") < 30  # the last ones, once
+
+
 def test_cameras_need_the_right_role(client: TestClient) -> None:
     hub = client.app.state.hub  # type: ignore[attr-defined]
     operator = auth_headers(hub, "operator")
