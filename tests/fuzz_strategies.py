@@ -14,11 +14,22 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import strategies as st
 
 from hub.patrols.payloads import DUTY_STATUSES, MAX_PAYLOAD_BYTES, REPLY_ACTIONS
 
 Payload = st.SearchStrategy[bytes]
+
+# Hypothesis warns when the global `random` state changes while it draws an example, to
+# catch strategies that use it. A running hub's threads use it on their own (psycopg_pool
+# jitters each new connection's lifetime, camera reconnects jitter their backoff), so the
+# warning would fire at random in tests that fuzz a live hub; none of our strategies use
+# `random`.
+HUB_THREADS_USE_RANDOM = pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies"
+    ":hypothesis.errors.HypothesisDeprecationWarning"
+)
 
 WEIRD_NUMBERS: st.SearchStrategy[Any] = st.one_of(
     st.floats(),  # NaN, ±inf, subnormals, -0.0

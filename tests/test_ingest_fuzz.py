@@ -37,11 +37,12 @@ from hub.patrols.ingest import PatrolIngest
 from hub.patrols.payloads import REPLY_ACTIONS, Reply, parse_reply
 from hub.patrols.writer import PositionWriter
 from hub.sensors import SensorIngest
+from hub.storage.db import open_pool
 from hub.storage.site_repo import list_grids, list_patrols, sync_site
 from tests import fuzz_strategies as fz
 from tests.conftest import DEMO_CONFIG, wait_until
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, fz.HUB_THREADS_USE_RANDOM]
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 SCALE = int(os.environ.get("GRIDHUB_FUZZ_EXAMPLES", "1"))
@@ -110,10 +111,7 @@ def parts(migrated_db: str) -> Iterator[Parts]:
     site = raw_site.model_copy(update={"patrols": patrols})
     clock = FakeClock(NOW)
     metrics = HubMetrics()
-    # Every connection made up front: the pool draws from the global `random` when it adds
-    # one, which hypothesis would flag if it happened while it draws an example.
-    pool = ConnectionPool(migrated_db, min_size=4, max_size=4, open=True)
-    pool.wait()
+    pool = open_pool(migrated_db, 4)
     with pool.connection() as conn:
         sync_site(conn, site)
         grids, roster = list_grids(conn), list_patrols(conn)

@@ -45,7 +45,7 @@ from tests.conftest import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.mqtt, pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.mqtt, pytest.mark.postgres, pytest.mark.slow, fz.HUB_THREADS_USE_RANDOM]
 
 BATCHES, BATCH_SIZE = 4, 80
 SENSORS = {"SMK-QH-3-12": "smoke", "WL-LS-UG1": "water_level", "MH-WT-017": "manhole_cover"}
@@ -206,9 +206,8 @@ def messages(now: datetime) -> st.SearchStrategy[Sent]:
 
 
 def generate_batches(now: datetime) -> list[list[Sent]]:
-    """Hypothesis-drawn batches, drawn before the hub starts: hypothesis flags any change
-    of the global `random` state while it draws, and hub threads (camera backoff jitter,
-    the pool) may change it."""
+    """Hypothesis-drawn batches, drawn before the hub starts (so no hub thread runs while
+    hypothesis draws; see `HUB_THREADS_USE_RANDOM`)."""
     batches: list[list[Sent]] = []
 
     @settings(max_examples=BATCHES, phases=[Phase.generate], deadline=None, database=None,

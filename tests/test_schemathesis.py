@@ -17,8 +17,9 @@ from hub.config import load_site
 from hub.hub import Hub, open_hub
 from hub.runtime import Endpoints
 from tests.conftest import DEMO_CONFIG, auth_headers
+from tests.fuzz_strategies import HUB_THREADS_USE_RANDOM
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, HUB_THREADS_USE_RANDOM]
 # Examples per operation: the roles with the most rights reach the most code.
 EXAMPLES = {"admin": 25, "operator": 10, "integrator": 10, "patrol": 15}
 
