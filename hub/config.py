@@ -314,6 +314,25 @@ class ApiSettings(Strict):
     port: int = Field(default=8080, ge=1, le=65535, description="TCP port to listen on.")
 
 
+class ClusterSettings(Strict):
+    """Several hub instances sharing one database and broker (see docs/deploy.md)."""
+
+    instance: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Name of this hub instance in logs and camera leases; defaults to the "
+        "host name. GRIDHUB_INSTANCE overrides it.",
+    )
+    lease_ttl_s: float = Field(
+        default=15.0,
+        ge=3,
+        le=600,
+        description="Seconds a camera lease lasts without renewal: how long the cameras of "
+        "a failed instance stay dark before another instance takes them over.",
+    )
+
+
 class NotifierSpec(BaseModel):
     """A notifier: `kind` names a `gridhub.notifiers` plugin; other keys are its settings."""
 
@@ -385,6 +404,9 @@ class SiteConfig(Strict):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Storage.")
     mqtt: MqttSettings = Field(default_factory=MqttSettings, description="MQTT broker.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP API.")
+    cluster: ClusterSettings = Field(
+        default_factory=ClusterSettings, description="Hub instances sharing cameras."
+    )
     sla: SlaRules = Field(default_factory=SlaRules, description="Deadlines and escalation.")
     dispatch: DispatchSettings = Field(
         default_factory=DispatchSettings, description="Nearest-available patrol rules."
@@ -552,6 +574,8 @@ def _resolve(site: SiteConfig, path: Path) -> SiteConfig:
         updates["database"] = site.database.model_copy(update={"url": SecretStr(db_url)})
     if mqtt_url := os.environ.get("GRIDHUB_MQTT_URL"):
         updates["mqtt"] = site.mqtt.model_copy(update={"url": SecretStr(mqtt_url)})
+    if instance := os.environ.get("GRIDHUB_INSTANCE"):
+        updates["cluster"] = site.cluster.model_copy(update={"instance": instance})
     return site.model_copy(update=updates)
 
 

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from psycopg_pool import ConnectionPool
 
+from hub.cameras.leases import CameraLeases, this_instance
 from hub.cameras.manager import CameraManager, ManagerParts
 from hub.cameras.metrics import CameraCollector
 from hub.cases.feed import EventFeed
@@ -130,7 +131,11 @@ def open_hub(
         runners = build_runners(site, registry, NotifierContext(site, link), pool, metrics)
         for runner in runners:
             run(runner)
-        parts = ManagerParts(pool, link, registry, alert_sink or alerts, clock, site.site.data_dir)
+        instance = this_instance(site.cluster.instance)
+        leases = CameraLeases(pool, instance, site.cluster.lease_ttl_s)
+        parts = ManagerParts(
+            pool, link, registry, alert_sink or alerts, clock, site.site.data_dir, leases
+        )
         cameras = CameraManager(parts, site.video)
         metrics.registry.register(CameraCollector(cameras.healths))
         run(cameras)

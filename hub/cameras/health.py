@@ -24,7 +24,7 @@ class CameraHealth:
     """One camera's state, as the API, /metrics and the MQTT status show it."""
 
     camera_id: str
-    state: str  # starting | online | offline | stopped
+    state: str  # starting | online | offline | stopped | remote | unassigned | disabled | error
     online: bool
     source: str  # kind and URL without credentials
     fps_in: float
@@ -40,6 +40,7 @@ class CameraHealth:
     offline_since: datetime | None
     last_outage_s: float | None
     last_error: str | None
+    instance: str | None = None  # the hub instance running the camera (camera leases)
 
 
 class Backoff:

@@ -40,7 +40,7 @@ class CameraCollector(Collector):
         self.healths = healths
 
     def collect(self) -> Iterable[Metric]:
-        snapshot = list(self.healths())
+        snapshot = [h for h in self.healths() if h.state != "remote"]  # its holder reports it
         for attr, (name, doc) in GAUGES.items():
             gauge = GaugeMetricFamily(name, doc, labels=["camera"])
             for health in snapshot:
