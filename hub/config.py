@@ -331,6 +331,12 @@ class ClusterSettings(Strict):
         description="Seconds a camera lease lasts without renewal: how long the cameras of "
         "a failed instance stay dark before another instance takes them over.",
     )
+    shared_history: bool = Field(
+        default=False,
+        description="Store patrol fixes from an MQTT shared subscription, so instances sharing "
+        "a broker store each fix once; set it on every instance of a multi-instance site "
+        "(needs Mosquitto 2 or another broker with shared subscriptions).",
+    )
 
 
 class NotifierSpec(BaseModel):

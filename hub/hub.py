@@ -28,12 +28,14 @@ from hub.cases.sla import SlaMonitor
 from hub.clock import Clock, SystemClock
 from hub.config import SiteConfig
 from hub.detect import AlertSink
+from hub.errors import ConfigError
 from hub.geo import GridIndex, GridNode, GridTopology
 from hub.metrics import HubMetrics
 from hub.model import GridInfo
 from hub.mqtt import MqttLink
 from hub.notify.runner import NotifierContext, NotifierRunner, build_runners
 from hub.patrols.dispatch import Dispatcher
+from hub.patrols.history import SharedHistory
 from hub.patrols.index import AvailabilityRules, PatrolIndex
 from hub.patrols.ingest import PatrolIngest
 from hub.patrols.writer import PositionWriter
@@ -95,6 +97,7 @@ def open_hub(
     passes its own `alert_sink`.
     """
     clock = clock or SystemClock()
+    shared_history = _shared_history(site, endpoints)
     metrics = HubMetrics()
     registry = load_registry(["gridhub.sources", "gridhub.detectors", "gridhub.notifiers"])
     with ExitStack() as stack:
@@ -114,7 +117,7 @@ def open_hub(
         writer = PositionWriter(pool, on_written=metrics.positions_written.inc)
         run(writer)
         link = MqttLink(endpoints.broker_url, f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}")
-        ingest = PatrolIngest(index, writer, pool, metrics, clock)
+        ingest = PatrolIngest(index, writer, pool, metrics, clock, not shared_history)
         ingest.set_roster(patrols)
         ingest.subscribe(link)
         dispatcher = Dispatcher(pool, index, link, metrics, clock, site)
@@ -123,6 +126,10 @@ def open_hub(
         run(alerts)
         SensorIngest(site.sensors, alerts, metrics, clock).subscribe(link)
         run(link)
+        if shared_history:
+            history_link = MqttLink(endpoints.broker_url, f"{link.client_id}-history")
+            SharedHistory(ingest, writer, clock).subscribe(history_link)
+            run(history_link)
         run(dispatcher)
         sla = SlaMonitor(pool, site, metrics, clock)
         run(sla)
@@ -143,3 +150,13 @@ def open_hub(
             site, endpoints, pool, link, metrics, grid_index(grids), topology, index, ingest,
             writer, dispatcher, cases, alerts, sla, feed, runners, clock, cameras,
         )  # fmt: skip
+
+
+def _shared_history(site: SiteConfig, endpoints: Endpoints) -> bool:
+    """Whether fixes are stored from the shared subscription (hub/patrols/history.py)."""
+    if site.cluster.shared_history and endpoints.broker_embedded:
+        raise ConfigError(
+            "cluster.shared_history needs a configured broker with shared subscriptions "
+            "(Mosquitto 2, EMQX); the embedded broker serves a single hub"
+        )
+    return site.cluster.shared_history

@@ -87,6 +87,7 @@ class MqttLink:
 
     def __init__(self, url: str, client_id: str) -> None:
         self.address = BrokerAddress.parse(url)
+        self.client_id = client_id
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         if self.address.username:
             self._client.username_pw_set(self.address.username, self.address.password)
@@ -124,10 +125,15 @@ class MqttLink:
         self._connected.clear()
 
     def subscribe(self, topic: str, handler: MessageHandler, qos: int = 1) -> None:
-        """Route `topic` to `handler`, now and after every reconnect."""
+        """Route `topic` to `handler`, now and after every reconnect.
+
+        A shared subscription (`$share/{group}/{filter}`) routes messages by its
+        filter: they arrive with their own topic, which never starts with `$share`.
+        """
         with self._lock:
             self._subscriptions[topic] = qos
-        self._client.message_callback_add(topic, lambda _c, _u, msg: _guarded(handler, msg))
+        route = topic.split("/", 2)[2] if topic.startswith("$share/") else topic
+        self._client.message_callback_add(route, lambda _c, _u, msg: _guarded(handler, msg))
         if self.connected:
             self._client.subscribe(topic, qos)
 

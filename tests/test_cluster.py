@@ -7,6 +7,7 @@ broker, kills one with SIGKILL, and watches the other take its cameras over.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -25,10 +26,11 @@ from psycopg_pool import ConnectionPool
 from hub.auth import add_user, issue_token
 from hub.cameras.leases import CameraLeases, Instance, this_instance
 from hub.config import load_site
+from hub.hub import Hub
 from hub.storage.db import open_pool
 from hub.storage.site_repo import sync_site
 from tests.camera_support import make_clip
-from tests.conftest import DEMO_CONFIG, HubFactory, free_port, wait_until, write_site
+from tests.conftest import DEMO_CONFIG, Device, HubFactory, free_port, wait_until, write_site
 from tests.test_alerts import _alert
 from tests.test_notify import Receiver
 
@@ -240,3 +242,39 @@ def _holders(url: str) -> list[str]:
 def _token(url: str) -> str:
     with psycopg.connect(url) as conn:
         return issue_token(conn, add_user(conn, "cluster-watch", "operator"))
+
+
+@pytest.mark.mqtt
+@pytest.mark.parametrize(("shared", "copies"), [(True, 1), (False, 2)])
+def test_two_hubs_store_each_fix_once_with_shared_history(
+    hub_factory: HubFactory, demo_raw: dict[str, Any], mqtt_url: str, shared: bool, copies: int
+) -> None:
+    demo_raw["cluster"] = {"shared_history": shared}
+    first, second = hub_factory(raw=demo_raw), hub_factory(raw=demo_raw)
+    device = Device(mqtt_url, "cluster-fixes")
+    sent, now = 0, time.time()
+    try:
+        for patrol_id in ("P01", "P02", "P03"):
+            for i in range(100):
+                fix = {"lat": 30.27 + i * 1e-5, "lon": 120.14, "ts": now - 100 + i}
+                device.publish(f"gridhub/patrols/{patrol_id}/location", json.dumps(fix))
+                sent += 1
+    finally:
+        device.close()
+    wait_until(lambda: _positions(first) >= sent * copies, timeout=20)
+    time.sleep(0.5)  # a late duplicate would land by now
+    assert _positions(first) == sent * copies
+    for hub in (first, second):  # both live indexes hold every patrol's newest fix
+        newest = [_newest(hub, p) for p in ("P01", "P02", "P03")]
+        assert newest == pytest.approx([now - 1] * 3)
+
+
+def _newest(hub: Hub, patrol_id: str) -> float | None:
+    state = hub.patrols.get(patrol_id)
+    return state.fix.ts.timestamp() if state and state.fix else None
+
+
+def _positions(hub: Hub) -> int:
+    with hub.pool.connection() as conn:
+        row = conn.execute("SELECT count(*) FROM patrol_positions").fetchone()
+    return int(row[0]) if row else 0

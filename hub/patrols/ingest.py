@@ -8,7 +8,8 @@ Topics:
 A fix from an unknown or disabled patrol, or one that fails validation, is
 rejected: counted by reason in /metrics and logged once per source per minute.
 An accepted fix goes to the live index (unless older than the one held) and to
-the batched history writer. Handlers never raise: one bad message never stops
+the batched history writer (or, with `cluster.shared_history`, the history is
+left to hub/patrols/history.py). Handlers never raise: one bad message never stops
 the MQTT client.
 """
 
@@ -44,10 +45,11 @@ class PatrolIngest:
 
     def __init__(
         self, index: PatrolIndex, writer: PositionWriter, pool: ConnectionPool,
-        metrics: HubMetrics, clock: Clock,
+        metrics: HubMetrics, clock: Clock, store_history: bool = True,
     ) -> None:  # fmt: skip
         self._index = index
         self._writer = writer
+        self._store_history = store_history
         self._pool = pool
         self._metrics = metrics
         self._clock = clock
@@ -80,7 +82,7 @@ class PatrolIngest:
     def on_location(self, message: mqtt.MQTTMessage) -> None:
         patrol_id = message.topic.split("/")[2]
         try:
-            self._check_patrol(patrol_id)
+            self.check_patrol(patrol_id)
             report = parse_native_location(patrol_id, message.payload, self._clock.now())
         except PayloadError as exc:
             self._reject("location", patrol_id, exc)
@@ -92,7 +94,7 @@ class PatrolIngest:
     def on_owntracks(self, message: mqtt.MQTTMessage) -> None:
         _, user, device = message.topic.split("/")
         try:
-            patrol_id = self._owntracks_patrol(user, device)
+            patrol_id = self.owntracks_patrol(user, device)
             fix = parse_owntracks(patrol_id, message.payload, self._clock.now())
         except PayloadError as exc:
             self._reject("owntracks", f"{user}/{device}", exc)
@@ -103,14 +105,15 @@ class PatrolIngest:
     def on_status(self, message: mqtt.MQTTMessage) -> None:
         patrol_id = message.topic.split("/")[2]
         try:
-            self._check_patrol(patrol_id)
+            self.check_patrol(patrol_id)
             report = parse_status(message.payload)
         except PayloadError as exc:
             self._reject("status", patrol_id, exc)
             return
         self._set_duty(patrol_id, report.duty_status)
 
-    def _check_patrol(self, patrol_id: str) -> None:
+    def check_patrol(self, patrol_id: str) -> None:
+        """Raise `PayloadError` unless `patrol_id` is a known, enabled patrol."""
         with self._lock:
             if patrol_id in self._enabled:
                 return
@@ -118,17 +121,19 @@ class PatrolIngest:
             raise PayloadError("disabled_patrol", f"patrol {patrol_id} is disabled")
         raise PayloadError("unknown_patrol", f"no patrol {patrol_id!r} in the registry")
 
-    def _owntracks_patrol(self, user: str, device: str) -> str:
+    def owntracks_patrol(self, user: str, device: str) -> str:
+        """The enabled patrol an OwnTracks device reports for, or `PayloadError`."""
         with self._lock:
             patrol_id = self._owntracks.get((user, device))
         if patrol_id is None:
             raise PayloadError("unknown_patrol", f"OwnTracks {user}/{device} maps to no patrol")
-        self._check_patrol(patrol_id)
+        self.check_patrol(patrol_id)
         return patrol_id
 
     def _accept(self, fix: PatrolFix) -> None:
         moved = self._index.update_fix(fix)
-        self._writer.put(fix)
+        if self._store_history:
+            self._writer.put(fix)
         self._fix_counter(fix.source, "accepted" if moved else "out_of_order").inc()
 
     def _fix_counter(self, source: str, outcome: str) -> Counter:
