@@ -315,8 +315,10 @@ class Dispatcher:
                 raise PayloadError("unknown_dispatch", f"no dispatch {reply.dispatch_id} for you")
             case_id, state = int(row[0]), str(row[2])
             sources, target = REPLY_RULES[reply.action]
-            if state == target:
-                return  # a repeated reply (QoS 1 redelivery, or another hub got it first)
+            if state == target:  # a repeated reply (QoS 1 redelivery, or another hub's)
+                if reply.action in ("decline", "resolve"):
+                    self._index.set_dispatch(patrol_id, None)  # this hub's index learns too
+                return
             if state not in sources:
                 raise PayloadError("bad_state", f"dispatch {reply.dispatch_id} is {state}")
             outcome = self._apply_reply(conn, reply, case_id, patrol_id)
