@@ -45,6 +45,11 @@ class HubMetrics:
             "Patrol positions written to the database.",
             registry=self.registry,
         )
+        self.positions_dropped = Counter(
+            "gridhub_patrol_positions_dropped",
+            "Patrol positions dropped unwritten because the write buffer was full.",
+            registry=self.registry,
+        )
         self.dispatches = Counter(
             "gridhub_dispatches",
             "Dispatch events: created, published, accepted, declined, expired, escalated.",

@@ -4,7 +4,9 @@ Ingest threads `put()` fixes into a bounded in-memory buffer; one writer thread
 takes up to `batch_size` at a time (or whatever came within `max_delay_s`) and
 COPYs them into `patrol_positions` in one transaction. If the database fails,
 the batch is kept and retried with backoff, so nothing accepted is lost while the
-buffer has room; past `max_buffer` fixes the oldest are dropped and counted.
+buffer has room; past `max_buffer` fixes the oldest are dropped, counted
+(`on_dropped`, the `gridhub_patrol_positions_dropped` metric) and logged once per
+overflow, with the total when writing resumes.
 """
 
 from __future__ import annotations
@@ -38,13 +40,17 @@ class PositionWriter:
         max_delay_s: float = 0.05,
         max_buffer: int = 1_000_000,
         on_written: Callable[[int], None] | None = None,
+        on_dropped: Callable[[], None] | None = None,
     ) -> None:
         self._pool = pool
         self._batch_size = batch_size
         self._max_delay_s = max_delay_s
         self._max_buffer = max_buffer
         self._on_written = on_written or (lambda _n: None)
+        self._on_dropped = on_dropped or (lambda: None)
         self._buffer: deque[PatrolFix] = deque()
+        self._held = 0  # fixes of the batch being written (or retried)
+        self._overflow = 0  # fixes dropped since the buffer last overflowed
         self._cond = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="position-writer", daemon=True)
@@ -57,15 +63,27 @@ class PositionWriter:
     def put(self, fix: PatrolFix) -> None:
         with self._cond:
             if len(self._buffer) >= self._max_buffer:
-                self._buffer.popleft()
-                self.dropped += 1
+                self._drop_oldest()
             self._buffer.append(fix)
             if len(self._buffer) == 1 or len(self._buffer) >= self._batch_size:
                 self._cond.notify()
 
+    def _drop_oldest(self) -> None:
+        """Make room (the caller holds the lock): the oldest fix goes, counted."""
+        self._buffer.popleft()
+        self.dropped += 1
+        self._overflow += 1
+        self._on_dropped()
+        if self._overflow == 1:
+            log.error(
+                "patrol position buffer full (%d fixes, database unavailable?): "
+                "dropping the oldest until writing catches up", self._max_buffer,
+            )  # fmt: skip
+
     @property
     def pending(self) -> int:
-        return len(self._buffer)
+        """Fixes accepted but not yet written: buffered, or in the batch being written."""
+        return len(self._buffer) + self._held
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Flush what is buffered (within `timeout_s`) and stop the thread."""
@@ -96,11 +114,13 @@ class PositionWriter:
             if not self._stopping and len(self._buffer) < self._batch_size:
                 self._cond.wait(self._max_delay_s)
             n = min(len(self._buffer), self._batch_size)
+            self._held = n
             return [self._buffer.popleft() for _ in range(n)]
 
     def _requeue(self, batch: list[PatrolFix]) -> None:
         with self._cond:
             self._buffer.extendleft(reversed(batch))
+            self._held = 0
 
     def _write(self, batch: list[PatrolFix]) -> bool:
         try:
@@ -117,6 +137,11 @@ class PositionWriter:
         except (psycopg.Error, PoolTimeout) as exc:
             log.warning("could not write %d patrol positions (will retry): %s", len(batch), exc)
             return False
+        with self._cond:
+            self._held = 0
+            overflow, self._overflow = self._overflow, 0
+        if overflow:
+            log.warning("patrol positions are written again; %d were dropped meanwhile", overflow)
         self.written += len(batch)
         self._on_written(len(batch))
         return True
