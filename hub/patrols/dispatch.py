@@ -12,7 +12,9 @@ Replies on `gridhub/patrols/{patrol_id}/reply` move the dispatch and the case on
 A dispatch not accepted by its deadline expires and the next candidate is asked;
 when none is left the case is escalated. At start, every dispatch that is neither
 answered nor expired is published again: a crash between commit and publish, or
-a broker that lost the message, costs a repeat, never a loss.
+a broker that lost the message, costs a repeat, never a loss. A case the hub
+accepted itself for dispatch but stopped before dispatching (killed between the
+two commits) is dispatched then too.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from hub.cases.store import CaseRow, get_case
-from hub.cases.workflow import CaseAction, apply
+from hub.cases.workflow import AUTO_ACCEPT_ACTOR, CaseAction, apply
 from hub.clock import Clock
 from hub.config import SiteConfig
 from hub.errors import HubError, PayloadError
@@ -98,8 +100,26 @@ class Dispatcher:
             ).fetchall():
                 self._index.set_dispatch(str(row[0]), int(row[1]))
             conn.execute("UPDATE dispatches SET state = 'pending' WHERE state = 'sent'")
+        self._resume_auto_dispatch()
         self._link.subscribe(REPLY_TOPIC, self.on_reply)
         self._thread.start()
+
+    def _resume_auto_dispatch(self) -> None:
+        """Dispatch the cases the hub accepted to dispatch at once but never dispatched."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                """SELECT c.id FROM cases c
+                   WHERE c.state = 'accepted'
+                     AND NOT EXISTS (SELECT 1 FROM dispatches d WHERE d.case_id = c.id)
+                     AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id
+                                   AND e.action = 'accept' AND e.actor = %s)""",
+                (AUTO_ACCEPT_ACTOR,),
+            ).fetchall()
+        for (case_id,) in rows:
+            outcome = self.dispatch(int(case_id))
+            log.warning("case %d was accepted but not dispatched when the hub stopped; now %s",
+                        case_id, f"sent to {outcome.patrol_id}" if outcome.patrol_id
+                        else "escalated")  # fmt: skip
 
     def stop(self) -> None:
         self._stopping.set()
