@@ -127,8 +127,8 @@ class CaseSink:
             "region": alert.region,
             "started_at": alert.started_at.isoformat(),
             "overlay": alert.overlay,
-            "evidence": [{"kind": e.kind, "path": e.path, "media_type": e.media_type}
-                         for e in alert.evidence],
+            "evidence": [{"kind": e.kind, "path": e.path, "media_type": e.media_type,
+                          "missing": e.missing} for e in alert.evidence],
         }  # fmt: skip
         row = conn.execute(
             """INSERT INTO alerts (ts, kind, camera_id, sensor_id, confidence, details)
