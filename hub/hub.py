@@ -113,7 +113,9 @@ def open_hub(
         rules = AvailabilityRules(site.dispatch.max_fix_age_s, site.dispatch.radius_m)
         index = PatrolIndex(topology, clock, rules)
         writer = PositionWriter(
-            pool, on_written=metrics.positions_written.inc, on_dropped=metrics.positions_dropped.inc
+            pool,
+            on_written=metrics.positions_written.inc,
+            on_dropped=lambda reason: metrics.positions_dropped.labels(reason).inc(),
         )
         run(writer)
         link = MqttLink(endpoints.broker_url, f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}")

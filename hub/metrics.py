@@ -47,7 +47,9 @@ class HubMetrics:
         )
         self.positions_dropped = Counter(
             "gridhub_patrol_positions_dropped",
-            "Patrol positions dropped unwritten because the write buffer was full.",
+            "Patrol positions dropped unwritten: the write buffer was full (buffer_full) or "
+            "the database refused a value (unstorable).",
+            ["reason"],
             registry=self.registry,
         )
         self.dispatches = Counter(

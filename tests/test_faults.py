@@ -209,7 +209,7 @@ def test_thirty_second_database_outage_loses_no_alert_and_no_fix(
                                                  "lon": 120.1425}, headers=headers)  # fmt: skip
         positions, alerts, cases = (_rows(hub, t) for t in ("patrol_positions", "alerts", "cases"))
         opened = metric(hub, "gridhub_alerts_total", kind="door", outcome="opened")
-        dropped = metric(hub, "gridhub_patrol_positions_dropped_total")
+        dropped = metric(hub, "gridhub_patrol_positions_dropped_total", reason="buffer_full")
 
     assert [(a.status_code, a.headers.get("Retry-After")) for a in answers] == [(503, "5")] * 4
     assert health.status_code == 503 and health.json()["database"]["status"] == "down"
