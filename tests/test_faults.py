@@ -146,6 +146,26 @@ def _rows(hub: Hub, table: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _dispatch_to_p01(
+    client: TestClient, headers: dict[str, str], hub: Hub, case_id: int, device: Device
+) -> int:
+    """Put P01 on duty and dispatch the case to it; return the dispatch id."""
+    device.publish("gridhub/patrols/P01/status", "on_duty")
+    wait_until(lambda: hub.patrols.available("P01"))
+    for action in ("accept", "dispatch"):
+        done = client.post(f"/api/cases/{case_id}/transitions", json={"action": action},
+                           headers=headers)  # fmt: skip
+        assert done.status_code == 200, done.text
+    (dispatch,) = hub.dispatcher.dispatches_for(case_id)
+    assert dispatch.patrol_id == "P01"
+    return dispatch.id
+
+
+def _dispatch_state(hub: Hub, case_id: int) -> str:
+    (dispatch,) = hub.dispatcher.dispatches_for(case_id)
+    return dispatch.state
+
+
 def _fixes_in(hub: Hub) -> float:
     """Fixes the hub has taken from MQTT (stored, whether or not they moved the patrol)."""
     return sum(metric(hub, "gridhub_patrol_fixes_total", source="native", outcome=outcome)
@@ -172,9 +192,10 @@ def test_thirty_second_database_outage_loses_no_alert_and_no_fix(
     open_dir: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Sensor alarms and patrol fixes arriving over MQTT while PostgreSQL is stopped
-    for 30 s are held in memory and written afterwards: every alarm becomes a case,
-    every fix a row; meanwhile the API answers 503 with Retry-After, never a 500."""
+    """Sensor alarms, patrol fixes and a patrol's reply arriving over MQTT while
+    PostgreSQL is stopped for 30 s are held in memory and written afterwards: every
+    alarm becomes a case, every fix a row, the reply accepts its dispatch; meanwhile
+    the API answers 503 with Retry-After, never a 500."""
     caplog.set_level(logging.WARNING)
     site = outage_site(demo_raw, open_dir / "data")
     endpoints = Endpoints(own_database.url, True, broker.url, False)
@@ -187,9 +208,12 @@ def test_thirty_second_database_outage_loses_no_alert_and_no_fix(
         fixes.start()
         sensors = Device(broker.url, "fault-sensors")
         wait_until(lambda: hub.positions.written >= len(FIX_PATROLS))
+        dispatch_id = _dispatch_to_p01(client, headers, hub, before.json()["id"], sensors)
 
         own_database.server.stop()
         down_at = time.monotonic()
+        accept = {"dispatch_id": dispatch_id, "action": "accept"}
+        sensors.publish("gridhub/patrols/P01/reply", json.dumps(accept))  # P01 answers now
         answers = _calls_during_outage(client, headers, before.json()["id"])
         health = client.get("/api/health")
         for sensor_id in DOOR_SENSORS:
@@ -205,6 +229,7 @@ def test_thirty_second_database_outage_loses_no_alert_and_no_fix(
 
         wait_until(lambda: _fixes_in(hub) == sent)
         wait_until(lambda: hub.alerts.pending == 0 and hub.positions.pending == 0, timeout=40)
+        wait_until(lambda: _dispatch_state(hub, before.json()["id"]) == "accepted")
         after = client.post("/api/cases", json={"title": "恢复后报案", "lat": 30.2725,
                                                  "lon": 120.1425}, headers=headers)  # fmt: skip
         positions, alerts, cases = (_rows(hub, t) for t in ("patrol_positions", "alerts", "cases"))

@@ -8,7 +8,9 @@ with ``FOR UPDATE SKIP LOCKED`` so several hub processes share the work. The
 database enforces one live dispatch per case and per patrol, so nothing is
 dispatched twice even when two hubs race.
 
-Replies on `gridhub/patrols/{patrol_id}/reply` move the dispatch and the case on.
+Replies on `gridhub/patrols/{patrol_id}/reply` move the dispatch and the case on;
+they are applied in order on a queue of their own, held while the database is
+down (replies.py), never on the MQTT thread.
 A dispatch not accepted by its deadline expires and the next candidate is asked;
 when none is left the case is escalated. At start, every dispatch that is neither
 answered nor expired is published again: a crash between commit and publish, or
@@ -22,14 +24,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
 from hub.cases.store import CaseRow, get_case
 from hub.cases.workflow import AUTO_ACCEPT_ACTOR, CaseAction, apply
@@ -41,6 +42,7 @@ from hub.mqtt import MqttLink
 from hub.patrols.dispatch_rows import DispatchRow, dispatch_payload, dispatches_of
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import Reply, parse_reply
+from hub.patrols.replies import PatrolReply, ReplyQueue
 from hub.throttle import ThrottledLog
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,9 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dispatch-relay", daemon=True)
+        self._replies = ReplyQueue(
+            self._apply_queued, metrics.mqtt_rejected.labels("reply", "queue_full").inc
+        )
         self.poll_s = 1.0
 
     # ---- lifecycle -------------------------------------------------------------
@@ -101,6 +106,7 @@ class Dispatcher:
                 self._index.set_dispatch(str(row[0]), int(row[1]))
             conn.execute("UPDATE dispatches SET state = 'pending' WHERE state = 'sent'")
         self._resume_auto_dispatch()
+        self._replies.start()
         self._link.subscribe(REPLY_TOPIC, self.on_reply)
         self._thread.start()
 
@@ -122,6 +128,7 @@ class Dispatcher:
                         else "escalated")  # fmt: skip
 
     def stop(self) -> None:
+        self._replies.stop()
         self._stopping.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -300,28 +307,24 @@ class Dispatcher:
     # ---- replies --------------------------------------------------------------
 
     def on_reply(self, message: mqtt.MQTTMessage) -> None:
+        """Parse on the MQTT thread; apply on the reply queue's (see replies.py)."""
         patrol_id = message.topic.split("/")[2]
         try:
-            reply = parse_reply(message.payload)
-            self._with_retries(lambda: self.handle_reply(patrol_id, reply))
+            self._replies.submit(PatrolReply(patrol_id, parse_reply(message.payload)))
         except PayloadError as exc:
-            self._metrics.mqtt_rejected.labels("reply", exc.reason).inc()
-            self._throttle.warning(
-                f"reply:{patrol_id}:{exc.reason}", "rejected reply from %s: %s", patrol_id, exc
-            )
+            self._reject_reply(patrol_id, exc)
 
-    def _with_retries(self, action: Callable[[], None], tries: int = 5) -> None:
-        """Run `action`, retrying a lost deadlock or an unreachable database, so a
-        patrol's reply (already acknowledged to the broker) is not dropped lightly."""
-        for attempt in range(tries):
-            try:
-                action()
-                return
-            except (psycopg.errors.DeadlockDetected, psycopg.OperationalError, PoolTimeout) as exc:
-                if attempt == tries - 1:
-                    log.error("gave up on a patrol reply after %d tries: %s", tries, exc)
-                    raise
-                self._stopping.wait(0.2 * 2**attempt)
+    def _apply_queued(self, item: PatrolReply) -> None:
+        try:
+            self.handle_reply(item.patrol_id, item.reply)
+        except PayloadError as exc:
+            self._reject_reply(item.patrol_id, exc)
+
+    def _reject_reply(self, patrol_id: str, exc: PayloadError) -> None:
+        self._metrics.mqtt_rejected.labels("reply", exc.reason).inc()
+        self._throttle.warning(
+            f"reply:{patrol_id}:{exc.reason}", "rejected reply from %s: %s", patrol_id, exc
+        )
 
     def handle_reply(self, patrol_id: str, reply: Reply) -> None:
         """Apply a patrol's reply; raises `PayloadError` when it does not fit."""
