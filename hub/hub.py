@@ -1,7 +1,8 @@
 """The running hub: the parts every interface shares, built in one place.
 
 `open_hub` opens the connection pool, writes the site file into the database,
-builds the grid and patrol indexes, starts the position writer, the patrol
+builds the grid and patrol indexes (the patrols' last stored fixes included, so
+a restart does not forget who is where), starts the position writer, the patrol
 ingest and the dispatcher, and connects to the MQTT broker; closing it stops
 them in reverse order (the position writer flushes what it holds). The API and
 the CLI use it; there are no module-level singletons and tests build a hub each.
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from psycopg_pool import ConnectionPool
@@ -114,11 +116,16 @@ def open_hub(
         topology = topology_of(grids)
         rules = AvailabilityRules(site.dispatch.max_fix_age_s, site.dispatch.radius_m)
         index = PatrolIndex(topology, clock, rules)
-        writer = PositionWriter(pool, on_written=metrics.positions_written.inc)
+        writer = PositionWriter(
+            pool,
+            on_written=metrics.positions_written.inc,
+            on_dropped=lambda reason: metrics.positions_dropped.labels(reason).inc(),
+        )
         run(writer)
         link = MqttLink(endpoints.broker_url, f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}")
         ingest = PatrolIngest(index, writer, pool, metrics, clock, not shared_history)
         ingest.set_roster(patrols)
+        ingest.restore_fixes(clock.now() - timedelta(seconds=site.dispatch.max_fix_age_s))
         ingest.subscribe(link)
         dispatcher = Dispatcher(pool, index, link, metrics, clock, site)
         cases = CaseSink(pool, site, dispatcher, metrics, clock)

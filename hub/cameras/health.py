@@ -40,6 +40,7 @@ class CameraHealth:
     offline_since: datetime | None
     last_outage_s: float | None
     last_error: str | None
+    evidence_failures: int = 0  # snapshots and clips that could not be written
     instance: str | None = None  # the hub instance running the camera (camera leases)
 
 
@@ -83,7 +84,8 @@ class HealthTracker:
         self.camera_id, self.source, self.clock = camera_id, source, clock
         self._lock = threading.Lock()
         self._in, self._out = _Rate(), _Rate()
-        self._counts = {"dropped": 0, "corrupt": 0, "detector": 0, "reconnects": 0, "outages": 0}
+        self._counts = {"dropped": 0, "corrupt": 0, "detector": 0, "reconnects": 0, "outages": 0,
+                        "evidence": 0}  # fmt: skip
         self._state = "starting"
         self._last_frame: float | None = None
         self._down_mono: float | None = None
@@ -108,7 +110,7 @@ class HealthTracker:
             self._out.tick(mono)
 
     def count(self, what: str, n: int = 1) -> None:
-        """Add to one of: dropped, corrupt, detector, reconnects."""
+        """Add to one of: dropped, corrupt, detector, reconnects, evidence."""
         with self._lock:
             self._counts[what] += n
 
@@ -161,4 +163,5 @@ class HealthTracker:
                 offline_since=self._down_wall if self._state != "online" else None,
                 last_outage_s=None if self._last_outage is None else round(self._last_outage, 3),
                 last_error=self._error,
+                evidence_failures=c["evidence"],
             )

@@ -18,9 +18,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 
 import paho.mqtt.client as mqtt
 from prometheus_client import Counter
+from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
 from hub.clock import Clock
@@ -70,6 +72,21 @@ class PatrolIngest:
                 if p.owntracks_user and p.owntracks_device
             }
         self._index.register(patrols)
+
+    def restore_fixes(self, since: datetime) -> int:
+        """Put each patrol's latest stored fix since `since` back in the live index, so a
+        restarted hub knows who is where without waiting for the next reports."""
+        with self._pool.connection() as conn, conn.cursor(row_factory=class_row(PatrolFix)) as cur:
+            fixes = cur.execute(
+                """SELECT DISTINCT ON (patrol_id) patrol_id, lat, lon, ts, accuracy_m, speed_mps,
+                          heading_deg, battery_pct, source
+                   FROM patrol_positions WHERE ts >= %s ORDER BY patrol_id, ts DESC""",
+                (since,),
+            ).fetchall()
+        restored = [f for f in fixes if f.patrol_id in self._index]
+        for fix in restored:
+            self._index.update_fix(fix)
+        return len(restored)
 
     def subscribe(self, link: MqttLink) -> None:
         # Fixes are high-volume telemetry where the newest wins: QoS 0 from the broker
