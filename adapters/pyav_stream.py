@@ -6,7 +6,8 @@ demuxes the first video stream and decodes it packet by packet. A packet that
 does not decode is a `CorruptFrame` and the next read goes on with the next
 packet; a demuxing failure is a `SourceReadError` and the worker reconnects.
 A frame's capture time comes from its presentation timestamp, anchored to when
-frames arrive (`StreamClock`), not from when it happened to be decoded. FFmpeg's error messages hold the URL: only `strerror` is ever repeated.
+frames arrive (`StreamClock`), not from when it happened to be decoded.
+FFmpeg's error messages hold the URL: only `strerror` is ever repeated.
 """
 
 from __future__ import annotations
