@@ -200,10 +200,11 @@ def search(bench: Bench) -> int:
             say("  again: " + step_line(bench.table.count, bench.mix(), window).strip())
         if not window.real_time:
             bench.table.remove_last()
-            break
+            return best
         best = bench.table.count
         bench.memory[kind].append(window.rss_bytes - rss)
         rss = window.rss_bytes
+    say(f"  (stopped at --max-cameras {timing.max_cameras}: the box may run more)")
     return best
 
 
@@ -245,7 +246,7 @@ class LoadGenerators:
             "RTSP server": [psutil.Process(bench.server.process.pid)],
             "patrol devices": [psutil.Process(bench.devices.pid)],
             "Mosquitto": [p for p in me.children() if p.name() == "mosquitto"],
-            "PostgreSQL (this database)": [
+            "PostgreSQL backends of this database": [
                 p for p in psutil.process_iter(["cmdline"])
                 if bench.database.rsplit("=", 1)[-1] in " ".join(p.info["cmdline"] or [])
             ],

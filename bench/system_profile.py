@@ -96,7 +96,7 @@ def summarise(collapsed: Path) -> Profile:
         group = classify(parsed)
         profile.samples += n
         profile.groups[group] += n
-        profile.threads[_thread_kind(thread)] += n
+        profile.threads[thread_kind(thread)] += n
         inside = profile.functions.setdefault(group, Counter())
         for name in {_short(f) for f in parsed if _belongs(f, group)}:
             inside[name] += n
@@ -139,12 +139,12 @@ def _short(frame: dict[str, str]) -> str:
     return f"{frame['func']} ({path})"
 
 
-def _thread_kind(thread: str) -> str:
+def thread_kind(thread: str) -> str:
     """'thread (123): cam-CAM003-decode' -> 'camera decode'."""
     name = thread.split(": ", 1)[1] if ": " in thread else thread
     if name.startswith("cam-"):
         return f"camera {name.rsplit('-', 1)[1]}"
-    return re.sub(r"[-_]?\d+$|-[0-9a-f]{6,}$", "", name) or "unnamed"
+    return re.sub(r"-gridhub-[0-9a-f]+$|[-_]?\d+$", "", name) or "unnamed"
 
 
 def report(profile: Profile, top: int = 4) -> list[str]:
@@ -155,7 +155,7 @@ def report(profile: Profile, top: int = 4) -> list[str]:
         n = profile.groups.get(group, 0)
         if not n:
             continue
-        lines.append(f"  {group:<17} {100 * n / profile.samples:5.1f} %")
+        lines.append(f"  {group:<17} {100 * n / profile.samples:5.1f} % of the samples")
         for name, count in profile.functions.get(group, Counter()).most_common(top):
             lines.append(f"      {100 * count / profile.samples:5.1f} %  {name}")
     by_thread = ", ".join(

@@ -35,6 +35,7 @@ from psycopg_pool import ConnectionPool
 
 from bench.common import percentile
 from bench.system_hub import HubSample
+from bench.system_profile import thread_kind
 
 DECODE_KEEP, DECODE_SLACK = 0.98, 2
 ANALYSE_KEEP, ANALYSE_SLACK = 0.95, 1
@@ -205,7 +206,8 @@ def latency_lines(events: list[EventLatency]) -> list[str]:
         return ["  no event reached a patrol in this window (too short for a throw?)"]
     lines = [f"  end-to-end, confirming frame -> dispatch at the patrol's MQTT client, "
              f"{len(events)} events: {_pcts([e.total_ms for e in events])}"]  # fmt: skip
-    parts = (("confirm -> case opened (evidence snapshot, intake, DB)", "to_case_ms"),
+    parts = (("confirming frame -> case opened (any lag behind the stream, the snapshot, "
+              "intake, DB)", "to_case_ms"),
              ("case opened -> dispatch committed", "to_dispatch_ms"),
              ("dispatch committed -> at the patrol's client", "to_device_ms"))  # fmt: skip
     for label, attr in parts:
@@ -238,7 +240,11 @@ def cpu_by_kind(window: Window) -> dict[str, tuple[float, float, int]]:
 
 
 def other_threads(window: Window, top: int = 6) -> str:
-    rest = {k: v for k, v in window.thread_cpu.items() if not k.startswith("cam-") and v >= 0.5}
+    rest = {
+        thread_kind(k): v
+        for k, v in window.thread_cpu.items()
+        if not k.startswith("cam-") and v >= 0.5
+    }
     ranked = sorted(rest.items(), key=lambda kv: -kv[1])[:top]
     return ", ".join(f"{name} {value:.0f} %" for name, value in ranked) or "none"
 
