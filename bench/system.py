@@ -277,13 +277,19 @@ def profile(bench: Bench, seconds: float) -> list[str]:
     if py_spy is None:
         return ["  skipped: py-spy is not installed (pip install py-spy)"]
     out = bench.tmp / "profile.txt"
+    before = bench.hub.sample()
     try:
         system_profile.record(py_spy, bench.hub.pid, seconds, out)
     except (RuntimeError, OSError) as exc:
         return [f"  skipped: {exc}"]
+    after = bench.hub.sample()
+    cpu = 100 * (after.cpu_s - before.cpu_s) / (after.mono - before.mono)
     summary = system_profile.summarise(out)
-    head = f"  {summary.samples} samples of busy hub threads in {seconds:g} s (py-spy, 100 Hz)"
-    return [head, *system_profile.report(summary)]
+    head = (
+        f"  py-spy, {seconds:g} s at 100 Hz: {summary.samples} samples of busy hub threads; "
+        f"the hub used {cpu:.0f} % of a core meanwhile, shared out below by the samples"
+    )
+    return [head, *system_profile.report(summary, cpu)]
 
 
 def report(bench: Bench, n: int, found: bool, m: Measurement) -> dict[str, Any]:

@@ -14,7 +14,10 @@ Each stack is put in one group:
   **camera worker** (the worker's own loop), or **other**.
 
 For each group it lists the functions with the most samples inside them
-(inclusive, "cumulative"), counted once per stack.
+(inclusive, "cumulative"), counted once per stack. On a machine with more
+runnable threads than cores, py-spy also counts threads waiting for a core, so
+the samples add up to more than the CPU the hub used: the groups are shares of
+the samples, scaled to the hub's measured CPU.
 """
 
 from __future__ import annotations
@@ -147,15 +150,18 @@ def thread_kind(thread: str) -> str:
     return re.sub(r"-gridhub-[0-9a-f]+$|[-_]?\d+$", "", name) or "unnamed"
 
 
-def report(profile: Profile, top: int = 4) -> list[str]:
+def report(profile: Profile, cpu_percent: float, top: int = 4) -> list[str]:
+    """Each group's share of the samples, and of the hub's CPU (% of one core)."""
     if not profile.samples:
         return ["  no samples (was the hub idle?)"]
     lines = []
     for group in GROUPS:
         n = profile.groups.get(group, 0)
-        if not n:
+        share = n / profile.samples
+        if share < 0.005:
             continue
-        lines.append(f"  {group:<17} {100 * n / profile.samples:5.1f} % of the samples")
+        lines.append(f"  {group:<17} {100 * share:5.1f} % of the samples, "
+                     f"~{share * cpu_percent:.0f} % of a core")  # fmt: skip
         for name, count in profile.functions.get(group, Counter()).most_common(top):
             lines.append(f"      {100 * count / profile.samples:5.1f} %  {name}")
     by_thread = ", ".join(
