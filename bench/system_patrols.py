@@ -17,6 +17,7 @@ new case and is dispatched again, rather than joining the open one.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import queue
 import threading
@@ -25,12 +26,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from psycopg_pool import ConnectionPool
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from hub.cases.workflow import CaseAction, apply
 from hub.config import SiteConfig
+from hub.errors import HubError
 from hub.patrols.simulator import PatrolSimulator, SimSettings
 
+log = logging.getLogger(__name__)
 SETTINGS = SimSettings(report_every_s=1.0, accept_after_s=0.5, handle_for_s=1.0,
                        respond_mps=100.0)  # fmt: skip
 
@@ -125,15 +129,21 @@ class Operator:
 
     def _run(self) -> None:
         while not self._stop.wait(0.5):
-            with self.pool.connection() as conn:
-                rows = conn.execute(
-                    "SELECT id, state FROM cases WHERE state IN ('resolved', 'escalated')"
-                ).fetchall()
-                for case_id, state in rows:
-                    action = "close" if state == "resolved" else "reject"
-                    with conn.transaction():
-                        apply(conn, CaseAction(case_id, action, "bench", "operator"), self.now())
-                    if action == "close":
-                        self.closed += 1
-                    else:
-                        self.rejected += 1
+            try:
+                self._sweep()
+            except (HubError, psycopg.Error, PoolTimeout) as exc:  # a case that moved on
+                log.info("operator: %s", exc)
+
+    def _sweep(self) -> None:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT id, state FROM cases WHERE state IN ('resolved', 'escalated')"
+            ).fetchall()
+            for case_id, state in rows:
+                action = "close" if state == "resolved" else "reject"
+                with conn.transaction():
+                    apply(conn, CaseAction(case_id, action, "bench", "operator"), self.now())
+                if action == "close":
+                    self.closed += 1
+                else:
+                    self.rejected += 1
