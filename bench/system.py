@@ -51,6 +51,7 @@ from bench.common import fresh_database, private_broker
 from bench.system_clips import SIZE, Size, default_cache, prepare
 from bench.system_hub import HubProcess
 from bench.system_patrols import Operator, PatrolDevices
+from bench.system_processes import ProcessCpu
 from bench.system_report import (
     ServerReading,
     Window,
@@ -220,7 +221,7 @@ class Measurement:
 
 
 def measure(bench: Bench, seconds: float) -> Measurement:
-    generators = LoadGenerators(bench)
+    generators = load_generators(bench)
     bench.devices.arrivals()  # what arrived before the window does not count
     closed, rejected = bench.operator.closed, bench.operator.rejected
     published = bench.devices.published()
@@ -237,37 +238,18 @@ def measure(bench: Bench, seconds: float) -> Measurement:
                        bench.operator.rejected - rejected, published / window.seconds)  # fmt: skip
 
 
-class LoadGenerators:
-    """CPU of what stands in for the world on the same cores: server, devices, broker, DB."""
-
-    def __init__(self, bench: Bench) -> None:
-        me = psutil.Process()
-        self.processes = {
-            "RTSP server": [psutil.Process(bench.server.process.pid)],
-            "patrol devices": [psutil.Process(bench.devices.pid)],
-            "Mosquitto": [p for p in me.children() if p.name() == "mosquitto"],
-            "PostgreSQL backends of this database": [
-                p for p in psutil.process_iter(["cmdline"])
-                if bench.database.rsplit("=", 1)[-1] in " ".join(p.info["cmdline"] or [])
-            ],
-        }  # fmt: skip
-        self.start = time.monotonic()
-        self.cpu = {k: self._cpu(v) for k, v in self.processes.items()}
-
-    @staticmethod
-    def _cpu(processes: list[psutil.Process]) -> float:
-        total = 0.0
-        for p in processes:
-            try:
-                times = p.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                pass
-        return total
-
-    def percent(self) -> dict[str, float]:
-        dt = time.monotonic() - self.start
-        return {k: 100 * (self._cpu(v) - self.cpu[k]) / dt for k, v in self.processes.items()}
+def load_generators(bench: Bench) -> ProcessCpu:
+    """What stands in for the world on the same cores: server, devices, broker, database."""
+    dbname = bench.database.rsplit("=", 1)[-1]
+    return ProcessCpu({
+        "RTSP server": [bench.server.process.pid],
+        "patrol devices": [bench.devices.pid],
+        "Mosquitto": [p.pid for p in psutil.Process().children() if p.name() == "mosquitto"],
+        "PostgreSQL backends of this database": [
+            p.pid for p in psutil.process_iter(["cmdline"])
+            if dbname in " ".join(p.info["cmdline"] or [])
+        ],
+    })  # fmt: skip
 
 
 def profile(bench: Bench, seconds: float) -> list[str]:
@@ -306,22 +288,8 @@ def report(bench: Bench, n: int, found: bool, m: Measurement) -> dict[str, Any]:
         f"  fixes ingested: {w.fixes_per_s:,.0f}/s of {m.fixes_published_per_s:,.0f}/s published "
         f"by the {args.patrols:,} patrols (positions written {w.positions_per_s:,.0f}/s)"
     )
-    say(
-        f"  hub process: CPU {w.hub_cpu_percent:.0f} % of a core ({w.hub_cpu_percent / n:.0f} % "
-        f"per camera), RSS {mib(w.rss_bytes)} ({mib(bench.baseline_rss)} before any camera)"
-    )
-    if not any(bench.memory.values()):
-        added = (w.rss_bytes - bench.baseline_rss) / n
-        say(f"  RSS added by the cameras: {mib(added)} per camera (with the libraries they load)")
-    for kind, (cpu, decode, count) in cpu_by_kind(w).items():
-        memory = _memory(bench.memory.get(kind) or [])
-        say(
-            f"  per {kind} camera ({count}): CPU {cpu:.0f} % of a core "
-            f"(decode thread {decode:.0f} %, analysis thread {cpu - decode:.0f} %){memory}"
-        )
-    say(f"  other hub threads: {other_threads(w)}")
-    say("  load generators on the same cores: "
-        + ", ".join(f"{k} {v:.0f} %" for k, v in m.generators.items()))  # fmt: skip
+    for line in footprint_lines(bench, n, m):
+        say(line)
     return {"cameras": n, "found": found, "mix": bench.mix(), "patrols": args.patrols,
             "window": {"seconds": w.seconds, "real_time": w.real_time,
                        "hub_cpu_percent": w.hub_cpu_percent, "rss_bytes": w.rss_bytes,
@@ -329,6 +297,28 @@ def report(bench: Bench, n: int, found: bool, m: Measurement) -> dict[str, Any]:
                        "fixes_published_per_s": m.fixes_published_per_s},
             "latency_ms": [asdict(e) for e in m.events], "alerts": m.alerts,
             "cpu_by_kind": cpu_by_kind(w), "load_generators": m.generators}  # fmt: skip
+
+
+def footprint_lines(bench: Bench, n: int, m: Measurement) -> list[str]:
+    """CPU and memory of the hub, per camera kind, and of the load generators."""
+    w = m.window
+    lines = [
+        f"  hub process: CPU {w.hub_cpu_percent:.0f} % of a core ({w.hub_cpu_percent / n:.0f} % "
+        f"per camera), RSS {mib(w.rss_bytes)} ({mib(bench.baseline_rss)} before any camera)"
+    ]
+    if not any(bench.memory.values()):
+        added = (w.rss_bytes - bench.baseline_rss) / n
+        lines.append(f"  RSS added by the cameras: {mib(added)} per camera (with their libraries)")
+    for kind, (cpu, decode, count) in cpu_by_kind(w).items():
+        memory = _memory(bench.memory.get(kind) or [])
+        lines.append(
+            f"  per {kind} camera ({count}): CPU {cpu:.0f} % of a core "
+            f"(decode thread {decode:.0f} %, analysis thread {cpu - decode:.0f} %){memory}"
+        )
+    lines.append(f"  other hub threads: {other_threads(w)}")
+    generators = ", ".join(f"{k} {v:.0f} %" for k, v in m.generators.items())
+    lines.append(f"  load generators on the same cores: {generators}")
+    return lines
 
 
 def _memory(added: list[int]) -> str:
