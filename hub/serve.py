@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 
 from hub.auth import add_user
 from hub.config import SiteConfig
+from hub.demo_operator import DutyOperator
 from hub.demo_scenes import DemoScenes
 from hub.errors import HubError
 from hub.hub import Hub, open_hub
@@ -56,7 +57,12 @@ def serve(site: SiteConfig, host: str, port: int, wait_s: float = 0.0, demo: boo
             if demo:
                 extras.enter_context(simulated_patrols(site, endpoints.broker_url))
                 ensure_demo_users(hub)
-                DemoScenes(hub).start()
+                scenes = DemoScenes(hub)
+                scenes.start()
+                extras.callback(scenes.stop)
+                operator = DutyOperator(hub)
+                operator.start()
+                extras.callback(operator.stop)
             _announce(site, endpoints, host, port)
             if demo:
                 log.info("demo login: %s / %s (operator), %s / %s (admin)",

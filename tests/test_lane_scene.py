@@ -33,8 +33,8 @@ def test_the_lane_is_empty_while_the_detector_learns_it_and_when_the_clip_loops(
 def test_the_car_drives_in_parks_and_leaves_towards_the_camera() -> None:
     parked = WARMUP_S + DRIVE_IN_S
     coming = [car_v(WARMUP_S + f * DRIVE_IN_S, SETTINGS) for f in (0.0, 0.3, 0.6, 0.9)]
-    assert all(v is not None for v in coming)
-    assert coming == sorted(coming)  # nearer every moment
+    depths = [v for v in coming if v is not None]
+    assert len(depths) == 4 and depths == sorted(depths)  # nearer every moment
     assert {car_v(parked + s, SETTINGS) for s in (0.0, 5.0, SETTINGS.park_s - 0.1)} == {PARK_V}
     leaving = car_v(parked + SETTINGS.park_s + 1.0, SETTINGS)
     assert leaving is not None and leaving > PARK_V
