@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,6 +28,7 @@ from pydantic import (
 )
 
 from hub.errors import ConfigError
+from hub.site_yaml import read_site_yaml
 
 GridLevel = Literal["street", "community", "grid", "micro_grid"]
 # Which level a grid's parent must have; streets have none.
@@ -47,6 +47,12 @@ Identifier = Annotated[
         description="Stable identifier: letters, digits, '_', '.', '-'.",
     ),
 ]
+
+
+# One MQTT topic level: no separator, no wildcard, no NUL.
+TOPIC_LEVEL = r"^[^/+#\x00]+$"
+# The hub's own MQTT identity (deploy/mosquitto/acl): no device may take it.
+HUB_MQTT_IDENTITY = "gridhub"
 
 
 class Strict(BaseModel):
@@ -94,8 +100,12 @@ class Grid(Strict):
 class OwnTracksIdentity(Strict):
     """How an OwnTracks device maps onto a patrol (topic owntracks/{user}/{device})."""
 
-    user: str = Field(min_length=1, description="OwnTracks username in the topic.")
-    device: str = Field(min_length=1, description="OwnTracks device name in the topic.")
+    user: str = Field(
+        min_length=1, pattern=TOPIC_LEVEL, description="OwnTracks username in the topic."
+    )
+    device: str = Field(
+        min_length=1, pattern=TOPIC_LEVEL, description="OwnTracks device name in the topic."
+    )
 
 
 class Patrol(Strict):
@@ -312,6 +322,14 @@ class ApiSettings(Strict):
 
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
     port: int = Field(default=8080, ge=1, le=65535, description="TCP port to listen on.")
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=1_073_741_824,
+        description="Largest request body accepted, in bytes; a larger one is refused with "
+        "413. The largest body the API takes is a camera with its zones and detectors "
+        "(a few KiB).",
+    )
 
 
 class ClusterSettings(Strict):
@@ -454,7 +472,7 @@ class SiteConfig(Strict):
 
 def load_site(path: Path) -> SiteConfig:
     """Read, validate and cross-check a site file, or raise `ConfigError`."""
-    raw = _read_yaml(path)
+    raw = read_site_yaml(path)
     try:
         site = SiteConfig.model_validate(raw)
     except ValidationError as exc:
@@ -463,25 +481,6 @@ def load_site(path: Path) -> SiteConfig:
     if problems:
         raise ConfigError("\n".join(f"{path}: {where}: {what}" for where, what in problems))
     return _resolve(site, path)
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: {where}not valid YAML: {reason}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping with site:, grids:, …")
-    return raw
 
 
 def _describe_validation(path: Path, exc: ValidationError) -> str:
@@ -515,6 +514,7 @@ def reference_problems(site: SiteConfig) -> Iterable[tuple[str, str]]:
         if patrol.grid not in grid_ids:
             yield f"patrols[{i}].grid", f"unknown grid '{patrol.grid}'"
     yield from _owntracks_clashes(site.patrols)
+    yield from _mqtt_identity_clashes(site)
     for i, camera in enumerate(site.cameras):
         if camera.grid is not None and camera.grid not in grid_ids:
             yield f"cameras[{i}].grid", f"unknown grid '{camera.grid}'"
@@ -559,6 +559,21 @@ def _owntracks_clashes(patrols: list[Patrol]) -> Iterable[tuple[str, str]]:
         if key in seen:
             yield f"patrols[{i}].owntracks", f"{key[0]}/{key[1]} already maps to '{seen[key]}'"
         seen[key] = patrol.id
+
+
+def _mqtt_identity_clashes(site: SiteConfig) -> Iterable[tuple[str, str]]:
+    """One MQTT identity, one device: the broker's ACL (deploy/mosquitto/acl) lets a
+    username publish on the topics named after it — a patrol id, an OwnTracks user, a
+    sensor id — so a name used by two of them would let one act for the other."""
+    owners: dict[str, str] = {HUB_MQTT_IDENTITY: "the hub"}
+    claims = [(f"patrols[{i}].id", p.id, f"patrol {p.id}") for i, p in enumerate(site.patrols)]
+    claims += [(f"patrols[{i}].owntracks.user", p.owntracks.user, f"patrol {p.id}")
+               for i, p in enumerate(site.patrols) if p.owntracks is not None]  # fmt: skip
+    claims += [(f"sensors[{i}].id", s.id, f"sensor {s.id}") for i, s in enumerate(site.sensors)]
+    for where, name, owner in claims:
+        first = owners.setdefault(name, owner)
+        if first != owner:
+            yield where, f"MQTT identity '{name}' is already {first}'s; one identity per device"
 
 
 def _zone_reference_problems(where: str, camera: Camera) -> Iterable[tuple[str, str]]:

@@ -122,7 +122,11 @@ def open_hub(
             on_dropped=lambda reason: metrics.positions_dropped.labels(reason).inc(),
         )
         run(writer)
-        link = MqttLink(endpoints.broker_url, f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}")
+        link = MqttLink(
+            endpoints.broker_url,
+            f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}",
+            lambda subscription: metrics.mqtt_handler_errors.labels(subscription).inc(),
+        )
         ingest = PatrolIngest(index, writer, pool, metrics, clock, not shared_history)
         ingest.set_roster(patrols)
         ingest.restore_fixes(clock.now() - timedelta(seconds=site.dispatch.max_fix_age_s))

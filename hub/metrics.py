@@ -29,8 +29,16 @@ class HubMetrics:
 
         self.mqtt_rejected = Counter(
             "gridhub_mqtt_rejected",
-            "MQTT messages rejected, by channel and reason.",
+            "MQTT messages rejected (or, for OwnTracks non-location types, not used), by "
+            "channel and reason.",
             ["channel", "reason"],
+            registry=self.registry,
+        )
+        self.mqtt_handler_errors = Counter(
+            "gridhub_mqtt_handler_errors",
+            "MQTT messages whose handler failed unexpectedly (a bug or the database "
+            "unreachable for longer than the retries), by subscription.",
+            ["subscription"],
             registry=self.registry,
         )
         self.patrol_fixes = Counter(

@@ -3,7 +3,9 @@
 paho-mqtt runs its network loop in its own thread and reconnects by itself with
 a capped backoff; `MqttLink` records whether it is connected (for /api/health)
 and re-subscribes every topic after a reconnect, so a broker restart costs a gap
-and not a silent loss of subscriptions.
+and not a silent loss of subscriptions. A handler that raises is logged and
+reported through `on_handler_error` (the hub counts it in /metrics); the network
+thread carries on.
 """
 
 from __future__ import annotations
@@ -18,12 +20,32 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from hub.errors import BrokerError
+from hub.errors import BrokerError, PayloadError
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
 MessageHandler = Callable[[mqtt.MQTTMessage], None]
+HandlerErrorHook = Callable[[str], None]
+
+
+def topic_of(message: mqtt.MQTTMessage) -> str:
+    """The message's topic as text, for logs."""
+    try:
+        return message.topic
+    except UnicodeDecodeError:
+        return "(a topic that is not UTF-8)"
+
+
+def topic_levels(message: mqtt.MQTTMessage, count: int) -> list[str]:
+    """The topic's levels; `PayloadError("bad_topic")` unless UTF-8 with `count` levels."""
+    try:
+        levels = message.topic.split("/")
+    except UnicodeDecodeError:
+        raise PayloadError("bad_topic", "the topic is not UTF-8") from None
+    if len(levels) != count:
+        raise PayloadError("bad_topic", f"expected {count} topic levels, got {len(levels)}")
+    return levels
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +96,19 @@ def close_client(client: mqtt.Client) -> None:
     client._reset_sockets(sockpair_only=True)  # noqa: SLF001 (no public way to close them)
 
 
-def _guarded(handler: MessageHandler, message: mqtt.MQTTMessage) -> None:
-    """Run a handler; a bug in one never kills paho's network thread."""
-    try:
-        handler(message)
-    except Exception:
-        log.exception("handler for %s failed", message.topic)
+def _ignore_handler_error(_subscription: str) -> None:
+    return None
 
 
 class MqttLink:
     """One paho client with a known connection state and durable subscriptions."""
 
-    def __init__(self, url: str, client_id: str) -> None:
+    def __init__(
+        self, url: str, client_id: str, on_handler_error: HandlerErrorHook | None = None
+    ) -> None:
         self.address = BrokerAddress.parse(url)
         self.client_id = client_id
+        self._on_handler_error = on_handler_error or _ignore_handler_error
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         if self.address.username:
             self._client.username_pw_set(self.address.username, self.address.password)
@@ -133,9 +154,19 @@ class MqttLink:
         with self._lock:
             self._subscriptions[topic] = qos
         route = topic.split("/", 2)[2] if topic.startswith("$share/") else topic
-        self._client.message_callback_add(route, lambda _c, _u, msg: _guarded(handler, msg))
+        self._client.message_callback_add(
+            route, lambda _c, _u, msg: self._guarded(topic, handler, msg)
+        )
         if self.connected:
             self._client.subscribe(topic, qos)
+
+    def _guarded(self, subscription: str, handler: MessageHandler, msg: mqtt.MQTTMessage) -> None:
+        """Run a handler; a bug in one never kills paho's network thread, and is counted."""
+        try:
+            handler(msg)
+        except Exception:
+            log.exception("handler for %s failed", topic_of(msg))
+            self._on_handler_error(subscription)
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
         self._client.publish(topic, payload, qos=qos, retain=retain)

@@ -25,7 +25,7 @@ from hub.detect import AlertSink
 from hub.errors import PayloadError
 from hub.metrics import HubMetrics
 from hub.model import Alert
-from hub.mqtt import MqttLink
+from hub.mqtt import MqttLink, topic_levels, topic_of
 from hub.patrols.payloads import decode_object, number, timestamp
 from hub.throttle import ThrottledLog
 
@@ -51,7 +51,9 @@ def parse_reading(sensor: Sensor, payload: bytes | bytearray, now: datetime) -> 
     if kind != sensor.type:
         raise PayloadError("bad_value", f"type {kind!r} does not match sensor type {sensor.type!r}")
     severity = data.get("severity")
-    if severity is not None and (not isinstance(severity, int) or not 1 <= severity <= 4):
+    if severity is not None and (
+        not isinstance(severity, int) or isinstance(severity, bool) or not 1 <= severity <= 4
+    ):
         raise PayloadError("bad_value", "severity must be an integer 1..4")
     value = number(data, "value", -1e12, 1e12)
     return Reading(sensor.id, sensor.type, value, timestamp(data, "ts", now), severity)
@@ -81,16 +83,17 @@ class SensorIngest:
         link.subscribe(EVENT_TOPIC, self.on_event, qos=1)
 
     def on_event(self, message: mqtt.MQTTMessage) -> None:
-        sensor_id = message.topic.split("/")[2]
         try:
+            sensor_id = topic_levels(message, 4)[2]
             sensor = self._sensors.get(sensor_id)
             if sensor is None:
                 raise PayloadError("unknown_sensor", f"no sensor {sensor_id!r} in the registry")
             reading = parse_reading(sensor, message.payload, self._clock.now())
         except PayloadError as exc:
             self._metrics.mqtt_rejected.labels("sensor", exc.reason).inc()
-            self._throttle.warning(f"sensor:{sensor_id}:{exc.reason}",
-                                   "rejected sensor event from %s: %s", sensor_id, exc)  # fmt: skip
+            topic = topic_of(message)
+            self._throttle.warning(f"sensor:{topic}:{exc.reason}",
+                                   "rejected sensor event on %s: %s", topic, exc)  # fmt: skip
             return
         alert = self.apply(sensor, reading)
         if alert is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 
+from hub.api import cameras as cameras_api
 from hub.api.app import create_app
 from hub.cameras import media
 from hub.config import Camera, load_site
@@ -207,6 +209,42 @@ def test_a_stored_camera_that_cannot_start_reports_why_once(
     assert health["state"] == "error" and not health["online"]
     assert "no gridhub.detectors plugin named 'nope'" in health["last_error"]
     assert caplog.text.count("camera CAM-BAD not started") == 1
+
+
+def test_a_preview_of_a_camera_without_pictures_ends(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream that has nothing to send must not hold its thread forever."""
+    monkeypatch.setattr(cameras_api, "PREVIEW_STALL_S", 1.0)
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    assert client.post("/api/cameras", json=camera_body("CAM-DARK", "rtsp://127.0.0.1:1/x"))\
+        .status_code == 201  # fmt: skip
+    assert hub.cameras.worker("CAM-DARK") is not None  # running, but never gets a picture
+    started = time.monotonic()
+    stream = client.get("/api/cameras/CAM-DARK/stream.mjpg?frames=1&fps=5")
+    assert stream.status_code == 200 and stream.content == b""
+    assert time.monotonic() - started < 5
+    assert client.get("/api/cameras/CAM-DARK/stream.mjpg?fps=1e-300").status_code == 422
+
+
+@pytest.mark.slow
+def test_a_preview_of_a_camera_gone_dark_ends(
+    client: TestClient,
+    rtsp_server: RtspServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An endless preview of a camera whose stream stopped must not repeat its last
+    picture forever."""
+    monkeypatch.setattr(cameras_api, "PREVIEW_STALL_S", 1.0)
+    assert client.post("/api/cameras", json=camera_body("CAM-GONE", rtsp_server.url))\
+        .status_code == 201  # fmt: skip
+    assert wait_for(lambda: client.get("/api/cameras/CAM-GONE/health").json()["online"], 10)
+    rtsp_server.stop()
+    started = time.monotonic()
+    stream = client.get("/api/cameras/CAM-GONE/stream.mjpg?fps=10&width=160")  # frames=0
+    assert stream.status_code == 200
+    assert time.monotonic() - started < 8
+    assert 1 <= stream.content.count(b"--gridhub-frame\r\n") < 30  # the last ones, once
 
 
 def test_cameras_need_the_right_role(client: TestClient) -> None:

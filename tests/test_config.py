@@ -129,6 +129,32 @@ BROKEN: list[tuple[str, Edit, str]] = [
         _set("patrols.7.owntracks", {"user": "wg07", "device": "phone"}),
         "patrols[7].owntracks: wg07/phone already maps to 'P07'",
     ),
+    (
+        "OwnTracks user is another patrol's MQTT identity",
+        _set("patrols.6.owntracks", {"user": "P02", "device": "phone"}),
+        "patrols[6].owntracks.user: MQTT identity 'P02' is already patrol P02's; one identity "
+        "per device",
+    ),
+    (
+        "one OwnTracks user for two patrols",
+        _set("patrols.7.owntracks", {"user": "wg07", "device": "tablet"}),
+        "patrols[7].owntracks.user: MQTT identity 'wg07' is already patrol P07's",
+    ),
+    (
+        "a device takes the hub's MQTT identity",
+        _set("patrols.6.owntracks", {"user": "gridhub", "device": "phone"}),
+        "patrols[6].owntracks.user: MQTT identity 'gridhub' is already the hub's",
+    ),
+    (
+        "OwnTracks user with a topic separator",
+        _set("patrols.6.owntracks", {"user": "wg/07", "device": "phone"}),
+        "patrols[6].owntracks.user: String should match pattern",
+    ),
+    (
+        "sensor id is a patrol's MQTT identity",
+        _set("sensors.0.id", "P01"),
+        "sensors[0].id: MQTT identity 'P01' is already patrol P01's",
+    ),
 ]
 
 

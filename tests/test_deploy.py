@@ -105,3 +105,26 @@ def test_anonymous_and_wrong_password_are_refused(secured_broker: int) -> None:
             assert answers.get(timeout=5), f"{user or 'anonymous'} was let in"
         finally:
             close_client(client)
+
+
+def test_an_oversized_packet_disconnects_its_sender(secured_broker: int) -> None:
+    received: queue.Queue[int] = queue.Queue()
+    hub = _client(secured_broker, "gridhub", "hub-secret")
+    hub.on_message = lambda _c, _u, msg: received.put(len(msg.payload))
+    hub.subscribe("gridhub/patrols/+/location", qos=1)
+    patrol = _client(secured_broker, "P01", "p01-secret")
+    gone: queue.Queue[bool] = queue.Queue()
+    patrol.on_disconnect = lambda *_args: gone.put(True)
+    time.sleep(0.5)
+    try:
+        patrol.publish("gridhub/patrols/P01/location", b"x" * 100_000, qos=1)
+        assert gone.get(timeout=5), "Mosquitto kept a client that sent 100 kB"
+        close_client(patrol)
+        patrol = _client(secured_broker, "P01", "p01-secret")
+        time.sleep(0.3)
+        patrol.publish("gridhub/patrols/P01/location", b"{}", qos=1).wait_for_publish(5)
+        assert received.get(timeout=5) == 2  # the small one, and only that, got through
+        assert received.empty()
+    finally:
+        for client in (hub, patrol):
+            close_client(client)

@@ -9,7 +9,7 @@ import pytest
 
 from hub.errors import BrokerError
 from hub.mqtt import BrokerAddress, MqttLink
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until
 
 
 def test_publish_and_subscribe_round_trip(mqtt_url: str) -> None:
@@ -26,6 +26,26 @@ def test_publish_and_subscribe_round_trip(mqtt_url: str) -> None:
     assert message.topic == "gridhub/test/roundtrip/a"
     assert message.payload == b'{"ok": true}'
     assert not link.connected
+
+
+def test_a_failing_handler_is_reported_and_the_link_carries_on(mqtt_url: str) -> None:
+    failures: list[str] = []
+    received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+    link = MqttLink(mqtt_url, "gridhub-test-failing-handler", failures.append)
+
+    def broken(_message: mqtt.MQTTMessage) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    link.subscribe("gridhub/test/failing/broken", broken)
+    link.subscribe("gridhub/test/failing/fine", received.put)
+    link.start()
+    try:
+        link.publish("gridhub/test/failing/broken", b"{}")
+        wait_until(lambda: failures == ["gridhub/test/failing/broken"])
+        link.publish("gridhub/test/failing/fine", b"{}")
+        assert received.get(timeout=5).topic == "gridhub/test/failing/fine"
+    finally:
+        link.stop()
 
 
 def test_unreachable_broker_is_a_clear_error() -> None:

@@ -43,6 +43,17 @@ def test_native_location_accepts_iso_time() -> None:
     assert fix.ts == datetime(2026, 11, 22, 7, 59, 50, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("tiny", ["1e-50", "5e-324", "-0.0"])
+def test_negligible_measurements_are_zero(tiny: str) -> None:
+    """PostgreSQL's `real` refuses magnitudes under ~1e-45; a stored fix must be storable."""
+    payload = f'{{"lat": 30.27, "lon": 120.14, "ts": {TS}, "accuracy": {tiny}, "speed": {tiny}}}'
+    fix = parse_native_location("P01", payload.encode(), NOW).fix
+    assert (fix.accuracy_m, fix.speed_mps) == (0.0, 0.0)
+    tracks = f'{{"_type": "location", "lat": 30.27, "lon": 120.14, "tst": {TS}, "vel": {tiny}}}'
+    owntracks = parse_owntracks("P07", tracks.encode(), NOW)
+    assert owntracks is not None and owntracks.speed_mps == 0.0
+
+
 def test_owntracks_documentation_example() -> None:
     fix = parse_owntracks("P07", OWNTRACKS_DOC, NOW)
     assert fix is not None
@@ -77,6 +88,11 @@ MALFORMED = [
     (b'{"lat": 30.2, "lon": 120.1, "ts": 1, "speed": -1}', "bad_value"),
     (b'{"lat": 30.2, "lon": 120.1, "ts": 1, "status": "asleep"}', "bad_value"),
     (b'{"lat": 30.2, "lon": 120.1, "ts": 1, "x": "' + b"a" * 5000 + b'"}', "oversized"),
+    # Found by tests/test_ingest_fuzz.py: these raised out of the parser.
+    (b'{"lat": 1' + b"0" * 400 + b', "lon": 120.1, "ts": 1}', "bad_value"),
+    (b"[" * 2000 + b"]" * 2000, "too_deep"),
+    (b'{"lat": 30.2, "lon": 120.1, "ts": "0001-01-01T00:00:00+01:00"}', "bad_value"),
+    (b'{"lat": 30.2, "lon": 120.1, "ts": "9999-12-31T23:00:00-05:00"}', "bad_value"),
 ]
 
 
@@ -110,7 +126,9 @@ def test_status(payload: bytes, status: str) -> None:
     assert parse_status(payload).duty_status == status
 
 
-@pytest.mark.parametrize("payload", [b"sleeping", b'{"status": 1}', b"", b"{broken"])
+@pytest.mark.parametrize(
+    "payload", [b"sleeping", b'{"status": 1}', b"", b"{broken", b"on_duty" + b" " * 5000]
+)
 def test_bad_status(payload: bytes) -> None:
     with pytest.raises(PayloadError):
         parse_status(payload)
@@ -129,6 +147,10 @@ def test_reply() -> None:
         (b'{"dispatch_id": 0, "action": "accept"}', "bad_value"),
         (b'{"dispatch_id": 12, "action": "maybe"}', "bad_value"),
         (b'{"dispatch_id": 12, "action": "accept", "note": 5}', "bad_value"),
+        (b'{"dispatch_id": 9223372036854775808, "action": "accept"}', "bad_value"),
+        (b'{"dispatch_id": 12, "action": "accept", "note": "a\\u0000b"}', "bad_value"),
+        (b'{"dispatch_id": 12, "action": "accept", "note": "\\ud800"}', "bad_value"),
+        (b'{"dispatch_id": 12, "action": "accept", "note": "\xff"}', "not_json"),
     ],
 )
 def test_bad_reply(payload: bytes, reason: str) -> None:

@@ -13,9 +13,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
 from hub.api import cameras, cases, evidence, health, live, patrols, session, site, web
+from hub.api.bodies import BodyLimit, body_parse_error
+from hub.api.request_metrics import RequestMetrics
 from hub.hub import Hub
 
 
@@ -40,6 +43,9 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(live.router)
     app.include_router(cameras.router)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, body_parse_error)
+    app.add_middleware(BodyLimit, max_bytes=hub.site.api.max_body_bytes)
+    app.add_middleware(RequestMetrics, counter=hub.metrics.http_requests)
     web.mount(app)
     return app
 

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from hub.api.deps import HubDep, Integrator, Viewer
 from hub.cameras.health import CameraHealth
+from hub.cameras.source import Capture
+from hub.cameras.worker import CameraWorker
 from hub.config import Camera, DetectorSpec, Location, Zone, field_path
 from hub.hub import Hub
 from hub.model import CameraInfo
@@ -28,6 +30,7 @@ from hub.storage.site_repo import list_cameras
 router = APIRouter(tags=["cameras"])
 BOUNDARY = "gridhub-frame"
 RECENT_ALERT_S = 10.0  # alerts younger than this are drawn on previews
+PREVIEW_STALL_S = 10.0  # a preview stream with no new picture for this long ends
 
 
 class CameraPatch(BaseModel):
@@ -134,7 +137,7 @@ def stream(
     camera_id: str,
     hub: HubDep,
     _user: Viewer,
-    fps: Annotated[float, Query(gt=0, le=25)] = 5.0,
+    fps: Annotated[float, Query(ge=0.2, le=25)] = 5.0,
     width: Annotated[int | None, Query(ge=64, le=3840)] = 640,
     frames: Annotated[int, Query(ge=0, description="Stop after this many; 0 = endless")] = 0,
 ) -> StreamingResponse:
@@ -148,29 +151,41 @@ def stream(
 
 
 def _mjpeg(hub: Hub, camera_id: str, fps: float, width: int | None, frames: int) -> Iterator[bytes]:
-    sent = 0
+    """Parts of the MJPEG stream, one per new picture; it ends after `frames`, when the
+    camera is removed, or when no new picture came for `PREVIEW_STALL_S` — a camera gone
+    dark would otherwise hold the thread forever, sending nothing or its last picture
+    again and again (a client that left is noticed only on a send)."""
+    sent, shown = 0, None
+    last_new = time.monotonic()
     while frames == 0 or sent < frames:
-        if hub.cameras.worker(camera_id) is None:
+        worker = hub.cameras.worker(camera_id)
+        if worker is None:
             return
-        jpeg = _preview(hub, camera_id, width)
-        if jpeg is not None:
+        capture = worker.latest()
+        if capture is not None and capture.mono != shown:
+            jpeg = _render(worker, capture, width)
             head = (
                 f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
             )
             yield head.encode() + jpeg + b"\r\n"
-            sent += 1
+            sent, shown, last_new = sent + 1, capture.mono, time.monotonic()
+        elif time.monotonic() - last_new > PREVIEW_STALL_S:
+            return
         time.sleep(1.0 / fps)
 
 
 def _preview(hub: Hub, camera_id: str, width: int | None) -> bytes | None:
-    from hub.cameras import media
-
     worker = hub.cameras.worker(camera_id)
     if worker is None:
         _not_here(hub, camera_id)
     capture = worker.latest()
-    if capture is None:
-        return None
+    return None if capture is None else _render(worker, capture, width)
+
+
+def _render(worker: CameraWorker, capture: Capture, width: int | None) -> bytes:
+    """The picture as JPEG, with the detections of recent alerts drawn on it."""
+    from hub.cameras import media
+
     image = capture.to_bgr(width)
     for alert in worker.recent_alerts():
         if (capture.wall - alert.confirmed_at).total_seconds() <= RECENT_ALERT_S:

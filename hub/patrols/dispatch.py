@@ -38,7 +38,7 @@ from hub.clock import Clock
 from hub.config import SiteConfig
 from hub.errors import HubError, PayloadError
 from hub.metrics import HubMetrics
-from hub.mqtt import MqttLink
+from hub.mqtt import MqttLink, topic_levels, topic_of
 from hub.patrols.dispatch_rows import DispatchRow, dispatch_payload, dispatches_of
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import Reply, parse_reply
@@ -308,23 +308,33 @@ class Dispatcher:
 
     def on_reply(self, message: mqtt.MQTTMessage) -> None:
         """Parse on the MQTT thread; apply on the reply queue's (see replies.py)."""
-        patrol_id = message.topic.split("/")[2]
         try:
+            patrol_id = self._reply_patrol(message)
             self._replies.submit(PatrolReply(patrol_id, parse_reply(message.payload)))
         except PayloadError as exc:
-            self._reject_reply(patrol_id, exc)
+            self._reject_reply(topic_of(message), exc)
 
     def _apply_queued(self, item: PatrolReply) -> None:
         try:
             self.handle_reply(item.patrol_id, item.reply)
         except PayloadError as exc:
-            self._reject_reply(item.patrol_id, exc)
+            self._reject_reply(f"gridhub/patrols/{item.patrol_id}/reply", exc)
 
-    def _reject_reply(self, patrol_id: str, exc: PayloadError) -> None:
+    def _reject_reply(self, topic: str, exc: PayloadError) -> None:
         self._metrics.mqtt_rejected.labels("reply", exc.reason).inc()
         self._throttle.warning(
-            f"reply:{patrol_id}:{exc.reason}", "rejected reply from %s: %s", patrol_id, exc
+            f"reply:{topic}:{exc.reason}", "rejected reply on %s: %s", topic, exc
         )
+
+    def _reply_patrol(self, message: mqtt.MQTTMessage) -> str:
+        """The patrol of a reply topic, which must exist and be enabled."""
+        patrol_id = topic_levels(message, 4)[2]
+        state = self._index.get(patrol_id)
+        if state is None:
+            raise PayloadError("unknown_patrol", f"no patrol {patrol_id!r} in the registry")
+        if not state.enabled:
+            raise PayloadError("disabled_patrol", f"patrol {patrol_id} is disabled")
+        return patrol_id
 
     def handle_reply(self, patrol_id: str, reply: Reply) -> None:
         """Apply a patrol's reply; raises `PayloadError` when it does not fit."""

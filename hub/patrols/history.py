@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 
 from hub.clock import Clock
 from hub.errors import PayloadError
-from hub.mqtt import MqttLink
+from hub.mqtt import MqttLink, topic_levels
 from hub.patrols.ingest import LOCATION_TOPIC, OWNTRACKS_TOPIC, PatrolIngest
 from hub.patrols.payloads import parse_native_location, parse_owntracks
 from hub.patrols.writer import PositionWriter
@@ -35,17 +35,16 @@ class SharedHistory:
         link.subscribe(SHARE_GROUP + OWNTRACKS_TOPIC, self.on_owntracks, qos=0)
 
     def on_location(self, message: mqtt.MQTTMessage) -> None:
-        patrol_id = message.topic.split("/")[2]
         try:
-            self._ingest.check_patrol(patrol_id)
+            patrol_id = self._ingest.topic_patrol(message)
             report = parse_native_location(patrol_id, message.payload, self._clock.now())
         except PayloadError:
             return
         self._writer.put(report.fix)
 
     def on_owntracks(self, message: mqtt.MQTTMessage) -> None:
-        _, user, device = message.topic.split("/")
         try:
+            _, user, device = topic_levels(message, 3)
             patrol_id = self._ingest.owntracks_patrol(user, device)
             fix = parse_owntracks(patrol_id, message.payload, self._clock.now())
         except PayloadError:

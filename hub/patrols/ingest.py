@@ -7,6 +7,8 @@ Topics:
 
 A fix from an unknown or disabled patrol, or one that fails validation, is
 rejected: counted by reason in /metrics and logged once per source per minute.
+OwnTracks messages of other types (lwt, status, …) are not used; they are
+counted too, as `ignored_type`, so every message is accounted for.
 An accepted fix goes to the live index (unless older than the one held) and to
 the batched history writer (or, with `cluster.shared_history`, the history is
 left to hub/patrols/history.py). Handlers never raise: one bad message never stops
@@ -29,7 +31,7 @@ from hub.clock import Clock
 from hub.errors import PayloadError
 from hub.metrics import HubMetrics
 from hub.model import PatrolFix, PatrolInfo
-from hub.mqtt import MqttLink
+from hub.mqtt import MqttLink, topic_levels, topic_of
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import parse_native_location, parse_owntracks, parse_status
 from hub.patrols.writer import PositionWriter
@@ -97,40 +99,44 @@ class PatrolIngest:
         link.subscribe(STATUS_TOPIC, self.on_status, qos=1)
 
     def on_location(self, message: mqtt.MQTTMessage) -> None:
-        patrol_id = message.topic.split("/")[2]
         try:
-            self.check_patrol(patrol_id)
+            patrol_id = self.topic_patrol(message)
             report = parse_native_location(patrol_id, message.payload, self._clock.now())
         except PayloadError as exc:
-            self._reject("location", patrol_id, exc)
+            self._reject("location", message, exc)
             return
         self._accept(report.fix)
         if report.duty_status is not None:
             self._set_duty(patrol_id, report.duty_status)
 
     def on_owntracks(self, message: mqtt.MQTTMessage) -> None:
-        _, user, device = message.topic.split("/")
         try:
+            _, user, device = topic_levels(message, 3)
             patrol_id = self.owntracks_patrol(user, device)
             fix = parse_owntracks(patrol_id, message.payload, self._clock.now())
+            if fix is None:
+                raise PayloadError("ignored_type", "not a location message (not used)")
         except PayloadError as exc:
-            self._reject("owntracks", f"{user}/{device}", exc)
+            self._reject("owntracks", message, exc)
             return
-        if fix is not None:
-            self._accept(fix)
+        self._accept(fix)
 
     def on_status(self, message: mqtt.MQTTMessage) -> None:
-        patrol_id = message.topic.split("/")[2]
         try:
-            self.check_patrol(patrol_id)
+            patrol_id = self.topic_patrol(message)
             report = parse_status(message.payload)
         except PayloadError as exc:
-            self._reject("status", patrol_id, exc)
+            self._reject("status", message, exc)
             return
         self._set_duty(patrol_id, report.duty_status)
 
-    def check_patrol(self, patrol_id: str) -> None:
-        """Raise `PayloadError` unless `patrol_id` is a known, enabled patrol."""
+    def topic_patrol(self, message: mqtt.MQTTMessage) -> str:
+        """The patrol of a `gridhub/patrols/{id}/…` topic, which must exist and be enabled."""
+        patrol_id = topic_levels(message, 4)[2]
+        self._check_patrol(patrol_id)
+        return patrol_id
+
+    def _check_patrol(self, patrol_id: str) -> None:
         with self._lock:
             if patrol_id in self._enabled:
                 return
@@ -144,7 +150,7 @@ class PatrolIngest:
             patrol_id = self._owntracks.get((user, device))
         if patrol_id is None:
             raise PayloadError("unknown_patrol", f"OwnTracks {user}/{device} maps to no patrol")
-        self.check_patrol(patrol_id)
+        self._check_patrol(patrol_id)
         return patrol_id
 
     def _accept(self, fix: PatrolFix) -> None:
@@ -175,9 +181,10 @@ class PatrolIngest:
         except Exception as exc:  # the live index has it; the row catches up on next change
             log.warning("could not store duty status of %s: %s", patrol_id, exc)
 
-    def _reject(self, channel: str, source: str, exc: PayloadError) -> None:
+    def _reject(self, channel: str, message: mqtt.MQTTMessage, exc: PayloadError) -> None:
         self._metrics.mqtt_rejected.labels(channel, exc.reason).inc()
+        topic = topic_of(message)
         self._throttle.warning(
-            f"{channel}:{source}:{exc.reason}", "rejected %s message from %s: %s",
-            channel, source, exc,
+            f"{channel}:{topic}:{exc.reason}", "rejected %s message on %s: %s",
+            channel, topic, exc,
         )  # fmt: skip
