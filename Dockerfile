@@ -8,7 +8,7 @@ COPY hub ./hub
 COPY adapters ./adapters
 COPY detectors ./detectors
 COPY config ./config
-RUN pip install . && useradd --system --home /var/lib/gridhub gridhub \
+RUN pip install ".[vision,detect]" && useradd --system --home /var/lib/gridhub gridhub \
     && mkdir -p /var/lib/gridhub && chown gridhub /var/lib/gridhub
 USER gridhub
 EXPOSE 8080

@@ -5,6 +5,8 @@ callback, so a camera that never answers fails within the open timeout),
 demuxes the first video stream and decodes it packet by packet. A packet that
 does not decode is a `CorruptFrame` and the next read goes on with the next
 packet; a demuxing failure is a `SourceReadError` and the worker reconnects.
+A frame's capture time comes from its presentation timestamp, anchored to when
+frames arrive (`StreamClock`), not from when it happened to be decoded.
 FFmpeg's error messages hold the URL: only `strerror` is ever repeated.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterator
+from datetime import timedelta
 from fractions import Fraction
 from typing import Any, cast
 
@@ -22,6 +25,7 @@ from av.container import InputContainer
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
+from adapters.stream_clock import StreamClock
 from hub.cameras.source import Capture, Image, SourceInfo, SourceOptions, redact_url
 from hub.errors import CorruptFrame, SourceEnded, SourceOpenError, SourceReadError
 
@@ -50,6 +54,7 @@ class PyAvStream:
         self._stream: VideoStream | None = None
         self._packets: Iterator[av.Packet[Any]] | None = None
         self._pending: deque[VideoFrame] = deque()
+        self._clock = StreamClock()
 
     def describe(self) -> str:
         return f"{self.kind} {redact_url(self.url)}"
@@ -62,6 +67,7 @@ class PyAvStream:
 
     def open(self) -> SourceInfo:
         self.close()
+        self._clock.reset()
         timeouts = (self.options.open_timeout_s, self.options.read_timeout_s)
         try:
             container = av.open(self.url, options=self.av_options, timeout=timeouts)
@@ -125,12 +131,16 @@ class PyAvStream:
             ) from None
         self._stream.codec_context.flush_buffers()
         self._pending.clear()
+        self._clock.reset()
         self._packets = iter(self._container.demux(self._stream))
 
     def capture(self, frame: VideoFrame) -> Capture:
-        """Wrap a decoded frame; the BGR conversion happens only when asked for."""
+        """Wrap a decoded frame, timed by the stream (`StreamClock`); converted only on demand."""
         clock = self.options.clock
-        return Capture(clock.monotonic(), clock.now(), frame.width, frame.height, _Convert(frame))
+        arrival, wall = clock.monotonic(), clock.now()
+        mono = self._clock.time_of(self.time_of(frame), arrival)
+        wall -= timedelta(seconds=arrival - mono)
+        return Capture(mono, wall, frame.width, frame.height, _Convert(frame))
 
     def time_of(self, frame: VideoFrame) -> float | None:
         """The frame's presentation time in seconds from the stream start, when known."""

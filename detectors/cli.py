@@ -42,6 +42,10 @@ def register(hooks: CliHooks) -> None:
     make = hooks.clip_makers.add_parser("fire-lane", help="composite objects into vtest.avi")
     make.add_argument("--out", type=Path, required=True, help="output folder")
     make.add_argument("--seeds", default="0-7", help="seed range A-B or list (default 0-7)")
+    make.add_argument(
+        "--generated", action="store_true",
+        help="render a street in code (a car parks and leaves) instead of using vtest.avi",
+    )  # fmt: skip
     make.set_defaults(command=cmd_make_clips)
 
 
@@ -55,18 +59,19 @@ def cmd_model_export(args: argparse.Namespace) -> int:
 
 def cmd_make_clips(args: argparse.Namespace) -> int:
     from detectors.evaluation.fire_lane_clips import make_clip
+    from detectors.evaluation.lane_scene import make_scene
 
     for seed in parse_seeds(args.seeds):
-        print(make_clip(args.out, seed))  # noqa: T201
+        print(make_scene(args.out, seed) if args.generated else make_clip(args.out, seed))  # noqa: T201
     return 0
 
 
 def cmd_eval_fire_lane(args: argparse.Namespace) -> int:
     from detectors.evaluation.fire_lane_eval import run_clip, table
 
-    videos = sorted(args.clips.glob("*.avi"))
+    videos = clips_in(args.clips)
     if not videos:
-        raise HubError(f"no .avi clips in {args.clips}")
+        raise HubError(f"no clips (.avi or .mp4 with a .json sidecar) in {args.clips}")
     settings: dict[str, object] = {"dwell_s": args.dwell, "clear_s": args.clear, "cooldown_s": 10}
     if args.weights is not None:
         settings["model"] = {
@@ -78,6 +83,12 @@ def cmd_eval_fire_lane(args: argparse.Namespace) -> int:
         settings["vehicle_classes"] = _names(args.vehicle_classes)
     print(table([run_clip(video, settings) for video in videos]))  # noqa: T201
     return 0
+
+
+def clips_in(folder: Path) -> list[Path]:
+    """The videos in `folder` that have a sidecar: vtest composites (.avi), scenes (.mp4)."""
+    videos = [*folder.glob("*.avi"), *folder.glob("*.mp4")]
+    return sorted(v for v in videos if v.with_suffix(".json").is_file())
 
 
 def _names(text: str) -> list[str]:

@@ -332,6 +332,31 @@ class ApiSettings(Strict):
     )
 
 
+class ClusterSettings(Strict):
+    """Several hub instances sharing one database and broker (see docs/deploy.md)."""
+
+    instance: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Name of this hub instance in logs and camera leases; defaults to the "
+        "host name. GRIDHUB_INSTANCE overrides it.",
+    )
+    lease_ttl_s: float = Field(
+        default=15.0,
+        ge=3,
+        le=600,
+        description="Seconds a camera lease lasts without renewal: how long the cameras of "
+        "a failed instance stay dark before another instance takes them over.",
+    )
+    shared_history: bool = Field(
+        default=False,
+        description="Store patrol fixes from an MQTT shared subscription, so instances sharing "
+        "a broker store each fix once; set it on every instance of a multi-instance site "
+        "(needs Mosquitto 2 or another broker with shared subscriptions).",
+    )
+
+
 class NotifierSpec(BaseModel):
     """A notifier: `kind` names a `gridhub.notifiers` plugin; other keys are its settings."""
 
@@ -403,6 +428,9 @@ class SiteConfig(Strict):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Storage.")
     mqtt: MqttSettings = Field(default_factory=MqttSettings, description="MQTT broker.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP API.")
+    cluster: ClusterSettings = Field(
+        default_factory=ClusterSettings, description="Hub instances sharing cameras."
+    )
     sla: SlaRules = Field(default_factory=SlaRules, description="Deadlines and escalation.")
     dispatch: DispatchSettings = Field(
         default_factory=DispatchSettings, description="Nearest-available patrol rules."
@@ -567,6 +595,8 @@ def _resolve(site: SiteConfig, path: Path) -> SiteConfig:
         updates["database"] = site.database.model_copy(update={"url": SecretStr(db_url)})
     if mqtt_url := os.environ.get("GRIDHUB_MQTT_URL"):
         updates["mqtt"] = site.mqtt.model_copy(update={"url": SecretStr(mqtt_url)})
+    if instance := os.environ.get("GRIDHUB_INSTANCE"):
+        updates["cluster"] = site.cluster.model_copy(update={"instance": instance})
     return site.model_copy(update=updates)
 
 

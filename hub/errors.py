@@ -16,7 +16,8 @@
     │   ├── SourceReadError  it broke mid-stream (connection lost, read timed out)
     │   ├── CorruptFrame     one picture could not be decoded; the stream goes on
     │   └── SourceEnded      a finite source (a file played once) has no more frames
-    ├── EvidenceError        a snapshot or clip could not be written
+    ├── EvidenceError        a snapshot or clip could not be made or written
+    │   └── EvidenceWriteError  the disk refused it (full, read-only, gone)
     ├── EmbeddedServiceError an embedded PostgreSQL or MQTT broker failed to start
     ├── ModelError           an object-detection weights file is missing or unusable
     └── ClipError            an evaluation clip or its ground-truth sidecar is unreadable
@@ -108,7 +109,16 @@ class SourceEnded(SourceError):
 
 
 class EvidenceError(HubError):
-    """An evidence snapshot or clip could not be written."""
+    """An evidence snapshot or clip could not be made or written; `reason` says why in a
+    few words (it is stored with the alert as the reason the file is missing)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+
+
+class EvidenceWriteError(EvidenceError):
+    """The evidence directory refused a file: the disk is full, read-only or gone."""
 
 
 class ClipError(HubError):

@@ -1,7 +1,8 @@
 """The running hub: the parts every interface shares, built in one place.
 
 `open_hub` opens the connection pool, writes the site file into the database,
-builds the grid and patrol indexes, starts the position writer, the patrol
+builds the grid and patrol indexes (the patrols' last stored fixes included, so
+a restart does not forget who is where), starts the position writer, the patrol
 ingest and the dispatcher, and connects to the MQTT broker; closing it stops
 them in reverse order (the position writer flushes what it holds). The API and
 the CLI use it; there are no module-level singletons and tests build a hub each.
@@ -14,10 +15,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from psycopg_pool import ConnectionPool
 
+from hub.cameras.leases import CameraLeases, this_instance
 from hub.cameras.manager import CameraManager, ManagerParts
 from hub.cameras.metrics import CameraCollector
 from hub.cases.feed import EventFeed
@@ -27,12 +30,14 @@ from hub.cases.sla import SlaMonitor
 from hub.clock import Clock, SystemClock
 from hub.config import SiteConfig
 from hub.detect import AlertSink
+from hub.errors import ConfigError
 from hub.geo import GridIndex, GridNode, GridTopology
 from hub.metrics import HubMetrics
 from hub.model import GridInfo
 from hub.mqtt import MqttLink
 from hub.notify.runner import NotifierContext, NotifierRunner, build_runners
 from hub.patrols.dispatch import Dispatcher
+from hub.patrols.history import SharedHistory
 from hub.patrols.index import AvailabilityRules, PatrolIndex
 from hub.patrols.ingest import PatrolIngest
 from hub.patrols.writer import PositionWriter
@@ -94,6 +99,7 @@ def open_hub(
     passes its own `alert_sink`.
     """
     clock = clock or SystemClock()
+    shared_history = _shared_history(site, endpoints)
     metrics = HubMetrics()
     registry = load_registry(["gridhub.sources", "gridhub.detectors", "gridhub.notifiers"])
     with ExitStack() as stack:
@@ -110,15 +116,20 @@ def open_hub(
         topology = topology_of(grids)
         rules = AvailabilityRules(site.dispatch.max_fix_age_s, site.dispatch.radius_m)
         index = PatrolIndex(topology, clock, rules)
-        writer = PositionWriter(pool, on_written=metrics.positions_written.inc)
+        writer = PositionWriter(
+            pool,
+            on_written=metrics.positions_written.inc,
+            on_dropped=lambda reason: metrics.positions_dropped.labels(reason).inc(),
+        )
         run(writer)
         link = MqttLink(
             endpoints.broker_url,
             f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}",
             lambda subscription: metrics.mqtt_handler_errors.labels(subscription).inc(),
         )
-        ingest = PatrolIngest(index, writer, pool, metrics, clock)
+        ingest = PatrolIngest(index, writer, pool, metrics, clock, not shared_history)
         ingest.set_roster(patrols)
+        ingest.restore_fixes(clock.now() - timedelta(seconds=site.dispatch.max_fix_age_s))
         ingest.subscribe(link)
         dispatcher = Dispatcher(pool, index, link, metrics, clock, site)
         cases = CaseSink(pool, site, dispatcher, metrics, clock)
@@ -126,6 +137,10 @@ def open_hub(
         run(alerts)
         SensorIngest(site.sensors, alerts, metrics, clock).subscribe(link)
         run(link)
+        if shared_history:
+            history_link = MqttLink(endpoints.broker_url, f"{link.client_id}-history")
+            SharedHistory(ingest, writer, clock).subscribe(history_link)
+            run(history_link)
         run(dispatcher)
         sla = SlaMonitor(pool, site, metrics, clock)
         run(sla)
@@ -134,7 +149,11 @@ def open_hub(
         runners = build_runners(site, registry, NotifierContext(site, link), pool, metrics)
         for runner in runners:
             run(runner)
-        parts = ManagerParts(pool, link, registry, alert_sink or alerts, clock, site.site.data_dir)
+        instance = this_instance(site.cluster.instance)
+        leases = CameraLeases(pool, instance, site.cluster.lease_ttl_s)
+        parts = ManagerParts(
+            pool, link, registry, alert_sink or alerts, clock, site.site.data_dir, leases
+        )
         cameras = CameraManager(parts, site.video)
         metrics.registry.register(CameraCollector(cameras.healths))
         run(cameras)
@@ -142,3 +161,13 @@ def open_hub(
             site, endpoints, pool, link, metrics, grid_index(grids), topology, index, ingest,
             writer, dispatcher, cases, alerts, sla, feed, runners, clock, cameras,
         )  # fmt: skip
+
+
+def _shared_history(site: SiteConfig, endpoints: Endpoints) -> bool:
+    """Whether fixes are stored from the shared subscription (hub/patrols/history.py)."""
+    if site.cluster.shared_history and endpoints.broker_embedded:
+        raise ConfigError(
+            "cluster.shared_history needs a configured broker with shared subscriptions "
+            "(Mosquitto 2, EMQX); the embedded broker serves a single hub"
+        )
+    return site.cluster.shared_history

@@ -53,6 +53,13 @@ class HubMetrics:
             "Patrol positions written to the database.",
             registry=self.registry,
         )
+        self.positions_dropped = Counter(
+            "gridhub_patrol_positions_dropped",
+            "Patrol positions dropped unwritten: the write buffer was full (buffer_full) or "
+            "the database refused a value (unstorable).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.dispatches = Counter(
             "gridhub_dispatches",
             "Dispatch events: created, published, accepted, declined, expired, escalated.",

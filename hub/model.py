@@ -86,11 +86,16 @@ class Frame:
 
 @dataclass(frozen=True, slots=True)
 class EvidenceRef:
-    """A stored evidence file (snapshot or clip), relative to the data directory."""
+    """A stored evidence file (snapshot or clip), relative to the data directory.
+
+    `missing` says why the file was not written (e.g. "No space left on device");
+    None when it was, or when it is still to be written (a clip).
+    """
 
     kind: str  # "snapshot" | "clip"
     path: str
     media_type: str
+    missing: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

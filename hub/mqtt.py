@@ -107,6 +107,7 @@ class MqttLink:
         self, url: str, client_id: str, on_handler_error: HandlerErrorHook | None = None
     ) -> None:
         self.address = BrokerAddress.parse(url)
+        self.client_id = client_id
         self._on_handler_error = on_handler_error or _ignore_handler_error
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         if self.address.username:
@@ -145,11 +146,16 @@ class MqttLink:
         self._connected.clear()
 
     def subscribe(self, topic: str, handler: MessageHandler, qos: int = 1) -> None:
-        """Route `topic` to `handler`, now and after every reconnect."""
+        """Route `topic` to `handler`, now and after every reconnect.
+
+        A shared subscription (`$share/{group}/{filter}`) routes messages by its
+        filter: they arrive with their own topic, which never starts with `$share`.
+        """
         with self._lock:
             self._subscriptions[topic] = qos
+        route = topic.split("/", 2)[2] if topic.startswith("$share/") else topic
         self._client.message_callback_add(
-            topic, lambda _c, _u, msg: self._guarded(topic, handler, msg)
+            route, lambda _c, _u, msg: self._guarded(topic, handler, msg)
         )
         if self.connected:
             self._client.subscribe(topic, qos)

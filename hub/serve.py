@@ -1,8 +1,9 @@
-"""Running the hub: services, migrations, the HTTP server, and the demo's simulated patrols.
+"""Running the hub: services, migrations, the HTTP server, and the demo's simulated world.
 
 `serve()` is what `gridhub run` and `gridhub demo` do: fail early on a taken
 port, start embedded services where none are configured, wait for the database
-and broker, migrate, open the hub and serve the API until interrupted.
+and broker, migrate, open the hub and serve the API until interrupted. The demo
+adds simulated patrols, rendered camera scenes and a simulated duty operator.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from contextlib import ExitStack, contextmanager
 
 from hub.auth import add_user
 from hub.config import SiteConfig
+from hub.demo_operator import DutyOperator
 from hub.demo_scenes import DemoScenes
 from hub.errors import HubError
 from hub.hub import Hub, open_hub
@@ -54,9 +56,7 @@ def serve(site: SiteConfig, host: str, port: int, wait_s: float = 0.0, demo: boo
         log.info("database schema at version %04d", report.current_version)
         with open_hub(site, endpoints) as hub, ExitStack() as extras:
             if demo:
-                extras.enter_context(simulated_patrols(site, endpoints.broker_url))
-                ensure_demo_users(hub)
-                DemoScenes(hub).start()
+                start_demo(hub, endpoints, extras)
             _announce(site, endpoints, host, port)
             if demo:
                 log.info("demo login: %s / %s (operator), %s / %s (admin)",
@@ -68,6 +68,16 @@ def serve(site: SiteConfig, host: str, port: int, wait_s: float = 0.0, demo: boo
 DEMO_USERS = {"operator": ("operator", "gridhub-demo"), "admin": ("admin", "gridhub-demo")}
 
 
+def start_demo(hub: Hub, endpoints: Endpoints, extras: ExitStack) -> None:
+    """The demo's simulated world: patrols, logins, camera scenes and a duty operator
+    (stopped through `extras`, before the hub)."""
+    extras.enter_context(simulated_patrols(hub, endpoints.broker_url))
+    ensure_demo_users(hub)
+    for part in (DemoScenes(hub), DutyOperator(hub)):
+        part.start()
+        extras.callback(part.stop)
+
+
 def ensure_demo_users(hub: Hub) -> None:
     """The demo's operator and admin logins, created once."""
     with hub.pool.connection() as conn:
@@ -77,14 +87,22 @@ def ensure_demo_users(hub: Hub) -> None:
 
 
 @contextmanager
-def simulated_patrols(site: SiteConfig, broker_url: str) -> Iterator[PatrolSimulator]:
-    """Run the site's patrols as simulated devices in a thread, for the demo."""
-    simulator = PatrolSimulator(site)
+def simulated_patrols(hub: Hub, broker_url: str) -> Iterator[PatrolSimulator]:
+    """Run the site's patrols as simulated devices in a thread, for the demo; they take up
+    the dispatches they had accepted when the demo last stopped."""
+    simulator = PatrolSimulator(hub.site)
+    with hub.pool.connection() as conn:
+        held = conn.execute(
+            "SELECT patrol_id, payload, state FROM dispatches"
+            " WHERE state IN ('accepted', 'arrived') ORDER BY id"
+        ).fetchall()
+    for patrol_id, payload, state in held:
+        simulator.resume(str(patrol_id), dict(payload), str(state), time.monotonic())
     thread = threading.Thread(
         target=simulator.run, args=(broker_url,), name="patrol-simulator", daemon=True
     )
     thread.start()
-    log.info("simulating %d patrols", len(simulator.patrols))
+    log.info("simulating %d patrols (%d resume a dispatch)", len(simulator.patrols), len(held))
     try:
         yield simulator
     finally:

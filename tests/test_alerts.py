@@ -46,9 +46,11 @@ def test_repeated_alerts_join_one_case(hub_factory: HubFactory) -> None:
     assert _count(hub, f"SELECT count(*) FROM alerts WHERE case_id = {first.case_id}") == 2
 
 
-def test_dedupe_window_after_closing(hub_factory: HubFactory) -> None:
+def test_dedupe_window_after_closing(hub_factory: HubFactory, demo_raw: dict[str, Any]) -> None:
     clock = FakeClock(current=datetime.now(UTC))
-    hub = hub_factory(clock=clock)
+    # The default window; the demo site runs with none, so its looping scenes open new cases.
+    demo_raw["scenarios"]["fire_lane"]["dedupe_window_s"] = 600
+    hub = hub_factory(clock=clock, raw=demo_raw)
     opened = hub.cases.record(_alert(hub))
     with hub.pool.connection() as conn:
         conn.execute("UPDATE cases SET state = 'closed', updated_at = %s", (clock.now(),))

@@ -1,19 +1,21 @@
 """Faults the hub must ride out: the broker or the database going away and coming back.
 
-A private Mosquitto is started and stopped by the test (the shared one is not
-touched), on a fixed port so the hub reconnects to the same address.
+Each test counts what went in and what came out. The broker is a private
+Mosquitto (tests/fault_support.py) and the database that goes down is an
+embedded PostgreSQL of the test's own, so the shared servers are never touched.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
+import logging
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -22,66 +24,26 @@ from fastapi.testclient import TestClient
 from hub.api.app import create_app
 from hub.cases.store import NewCase, open_case
 from hub.cases.workflow import CaseAction, apply
-from hub.config import load_site
+from hub.config import SiteConfig, load_site
 from hub.embedded import EmbeddedPostgres
 from hub.hub import Hub, open_hub
-from hub.model import Alert
 from hub.runtime import Endpoints
 from hub.storage.migrate import migrate
 from hub.storage.timescale import TimeseriesPolicy
-from tests.conftest import DEMO_CONFIG, Device, free_port, wait_until
+from tests.conftest import DEMO_CONFIG, Device, auth_headers, metric, wait_until
+from tests.fault_support import Broker, broker  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 
-
-class Broker:
-    """A Mosquitto of the test's own that can be stopped and started again."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"mqtt://127.0.0.1:{self.port}"
-        self._conf = workdir / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
-        if os.geteuid() == 0:
-            lines.append("user root")
-        self._conf.write_text("\n".join(lines) + "\n")
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        quiet = subprocess.DEVNULL
-        self._process = subprocess.Popen(["mosquitto", "-c", str(self._conf)], stdout=quiet,
-                                         stderr=quiet)  # fmt: skip
-        wait_until(lambda: _listening(self.port))
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=10)
-            self._process = None
+OUTAGE_S = 30.0
+DOOR_SENSORS = [f"DOOR-{i:02d}" for i in range(20)]
+FIX_PATROLS = ["P01", "P02", "P03", "P04", "P05"]
 
 
-def _listening(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    if shutil.which("mosquitto") is None:
-        pytest.skip("mosquitto is not installed")
-    own = Broker(tmp_path)
-    own.start()
-    yield own
-    own.stop()
-
-
+@pytest.mark.postgres
 def test_broker_restart_loses_no_dispatch_and_no_subscription(
-    broker: Broker, migrated_db: str
+    broker: Broker,  # noqa: F811
+    migrated_db: str,
 ) -> None:
     site = load_site(DEMO_CONFIG)
     with open_hub(site, Endpoints(migrated_db, False, broker.url, False)) as hub:
@@ -120,35 +82,166 @@ def test_broker_restart_loses_no_dispatch_and_no_subscription(
             device.close()
 
 
-def test_alerts_wait_out_a_database_outage(open_dir: Path, mqtt_url: str) -> None:
+@dataclass
+class OwnDatabase:
+    """An embedded PostgreSQL of the test's own, migrated, that the test stops and starts."""
+
+    server: EmbeddedPostgres
+    url: str
+
+
+@pytest.fixture
+def own_database(open_dir: Path) -> Iterator[OwnDatabase]:
     server = EmbeddedPostgres(open_dir / "pg")
     url = server.start()
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             migrate(conn, TimeseriesPolicy())
-        with open_hub(load_site(DEMO_CONFIG), Endpoints(url, True, mqtt_url, False)) as hub:
-            hub.alerts.max_backoff_s = 0.5
-            server.stop()
-            with TestClient(create_app(hub)) as client:
-                down = client.post("/api/cases", json={"title": "x", "lat": 30.27, "lon": 120.15},
-                                   headers={"Authorization": "Bearer gh_any"})  # fmt: skip
-                assert down.status_code == 503 and down.headers["Retry-After"] == "5"
-            sent = [_lane_alert(hub, f"zone-{i}") for i in range(20)]
-            for alert in sent:
-                hub.alerts.submit(alert)  # returns at once, database or not
-            time.sleep(2)
-            assert hub.alerts.pending == 20
-            assert server.start() == url
-            wait_until(lambda: hub.alerts.pending == 0, timeout=30)
-            with hub.pool.connection() as conn:
-                alerts = conn.execute("SELECT count(*) FROM alerts").fetchone()
-                cases = conn.execute("SELECT count(*) FROM cases").fetchone()
-            assert alerts == (20,) and cases == (20,)
+        yield OwnDatabase(server, url)
     finally:
         server.stop()
 
 
-def _lane_alert(hub: Hub, region: str) -> Alert:
-    now = hub.clock.now()
-    return Alert(kind="fire_lane", started_at=now, confirmed_at=now, confidence=0.8,
-                 camera_id="CAM-QH-L01", region=region)  # fmt: skip
+def outage_site(raw: dict[str, Any], data_dir: Path) -> SiteConfig:
+    """The demo site with twenty door sensors (one alert, one case each)."""
+    raw["site"]["data_dir"] = str(data_dir)
+    raw["sensors"] = [
+        {
+            "id": s,
+            "name": f"门磁 {s}",
+            "type": "door",
+            "location": {"lat": 30.2726, "lon": 120.1427},
+        }
+        for s in DOOR_SENSORS
+    ]
+    return SiteConfig.model_validate(raw)
+
+
+class FixSender(threading.Thread):
+    """Five patrols reporting a fix each per second over MQTT until stopped."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(name="fix-sender", daemon=True)
+        self.device = Device(url, "fault-fixes")
+        self.sent = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(1.0):
+            for n, patrol_id in enumerate(FIX_PATROLS):
+                fix = {"lat": 30.272 + n * 0.001, "lon": 120.1427, "ts": time.time()}
+                self.device.publish(f"gridhub/patrols/{patrol_id}/location", json.dumps(fix))
+                self.sent += 1
+
+    def finish(self) -> int:
+        self.stopping.set()
+        self.join(5)
+        self.device.close()
+        return self.sent
+
+
+def _rows(hub: Hub, table: str) -> int:
+    with hub.pool.connection() as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _dispatch_to_p01(
+    client: TestClient, headers: dict[str, str], hub: Hub, case_id: int, device: Device
+) -> int:
+    """Put P01 on duty and dispatch the case to it; return the dispatch id."""
+    device.publish("gridhub/patrols/P01/status", "on_duty")
+    wait_until(lambda: hub.patrols.available("P01"))
+    for action in ("accept", "dispatch"):
+        done = client.post(f"/api/cases/{case_id}/transitions", json={"action": action},
+                           headers=headers)  # fmt: skip
+        assert done.status_code == 200, done.text
+    (dispatch,) = hub.dispatcher.dispatches_for(case_id)
+    assert dispatch.patrol_id == "P01"
+    return dispatch.id
+
+
+def _dispatch_state(hub: Hub, case_id: int) -> str:
+    (dispatch,) = hub.dispatcher.dispatches_for(case_id)
+    return dispatch.state
+
+
+def _fixes_in(hub: Hub) -> float:
+    """Fixes the hub has taken from MQTT (stored, whether or not they moved the patrol)."""
+    return sum(metric(hub, "gridhub_patrol_fixes_total", source="native", outcome=outcome)
+               for outcome in ("accepted", "out_of_order"))  # fmt: skip
+
+
+def _calls_during_outage(client: TestClient, headers: dict[str, str], case_id: int) -> list[Any]:
+    """Reads and writes while the database is down: each must be a 503 with Retry-After."""
+    report = {"title": "停库中报案", "lat": 30.2725, "lon": 120.1425}
+    return [
+        client.get("/api/cases", headers=headers),
+        client.get(f"/api/cases/{case_id}", headers=headers),
+        client.post("/api/cases", json=report, headers=headers),
+        client.post(
+            f"/api/cases/{case_id}/transitions", json={"action": "accept"}, headers=headers
+        ),  # fmt: skip
+    ]
+
+
+def test_thirty_second_database_outage_loses_no_alert_and_no_fix(
+    own_database: OwnDatabase,
+    broker: Broker,  # noqa: F811
+    demo_raw: dict[str, Any],
+    open_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Sensor alarms, patrol fixes and a patrol's reply arriving over MQTT while
+    PostgreSQL is stopped for 30 s are held in memory and written afterwards: every
+    alarm becomes a case, every fix a row, the reply accepts its dispatch; meanwhile
+    the API answers 503 with Retry-After, never a 500."""
+    caplog.set_level(logging.WARNING)
+    site = outage_site(demo_raw, open_dir / "data")
+    endpoints = Endpoints(own_database.url, True, broker.url, False)
+    with open_hub(site, endpoints) as hub, TestClient(create_app(hub)) as client:
+        headers = auth_headers(hub, "admin")
+        before = client.post("/api/cases", json={"title": "停库前报案", "lat": 30.2725,
+                                                  "lon": 120.1425}, headers=headers)  # fmt: skip
+        assert before.status_code == 201
+        fixes = FixSender(broker.url)
+        fixes.start()
+        sensors = Device(broker.url, "fault-sensors")
+        wait_until(lambda: hub.positions.written >= len(FIX_PATROLS))
+        dispatch_id = _dispatch_to_p01(client, headers, hub, before.json()["id"], sensors)
+
+        own_database.server.stop()
+        down_at = time.monotonic()
+        accept = {"dispatch_id": dispatch_id, "action": "accept"}
+        sensors.publish("gridhub/patrols/P01/reply", json.dumps(accept))  # P01 answers now
+        answers = _calls_during_outage(client, headers, before.json()["id"])
+        health = client.get("/api/health")
+        for sensor_id in DOOR_SENSORS:
+            reading = {"type": "door", "value": 1, "ts": time.time()}
+            sensors.publish(f"gridhub/sensors/{sensor_id}/event", json.dumps(reading))
+            time.sleep(0.2)
+        wait_until(lambda: hub.alerts.pending == len(DOOR_SENSORS))
+        time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))
+        held_alerts, held_fixes = hub.alerts.pending, hub.positions.pending
+        assert own_database.server.start() == own_database.url
+        sent = fixes.finish()
+        sensors.close()
+
+        wait_until(lambda: _fixes_in(hub) == sent)
+        wait_until(lambda: hub.alerts.pending == 0 and hub.positions.pending == 0, timeout=40)
+        wait_until(lambda: _dispatch_state(hub, before.json()["id"]) == "accepted")
+        after = client.post("/api/cases", json={"title": "恢复后报案", "lat": 30.2725,
+                                                 "lon": 120.1425}, headers=headers)  # fmt: skip
+        positions, alerts, cases = (_rows(hub, t) for t in ("patrol_positions", "alerts", "cases"))
+        opened = metric(hub, "gridhub_alerts_total", kind="door", outcome="opened")
+        dropped = metric(hub, "gridhub_patrol_positions_dropped_total", reason="buffer_full")
+
+    assert [(a.status_code, a.headers.get("Retry-After")) for a in answers] == [(503, "5")] * 4
+    assert health.status_code == 503 and health.json()["database"]["status"] == "down"
+    assert held_alerts == len(DOOR_SENSORS) and held_fixes >= len(FIX_PATROLS) * (OUTAGE_S - 2)
+    assert after.status_code == 201
+    assert positions == sent and dropped == 0  # every fix sent is a row
+    assert alerts == len(DOOR_SENSORS) and opened == len(DOOR_SENSORS)
+    assert cases == len(DOOR_SENSORS) + 2  # one per alarm, and the two reported by hand
+    assert "database unavailable, holding" in caplog.text
+    assert "could not write" in caplog.text and "patrol positions (will retry)" in caplog.text

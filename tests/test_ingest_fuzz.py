@@ -121,10 +121,13 @@ def parts(migrated_db: str) -> Iterator[Parts]:
     ingest = PatrolIngest(index, writer, pool, metrics, clock)
     ingest.set_roster(roster)
     sensors = SensorIngest(site.sensors, Collect(), metrics, clock)
-    # Never started: no relay publishes; replies and dispatches go to the database only.
+    # Never started: no relay publishes; replies and dispatches go to the database only,
+    # replies through the dispatcher's reply queue, whose thread alone is started.
     link = MqttLink("mqtt://127.0.0.1:1", "gridhub-fuzz-unused")
     dispatcher = Dispatcher(pool, index, link, metrics, clock, site)
+    dispatcher._replies.start()  # noqa: SLF001
     yield Parts(metrics, index, writer, ingest, sensors, dispatcher, pool, clock)
+    dispatcher._replies.stop()  # noqa: SLF001
     writer.stop()
     link.stop()
     pool.close()
@@ -318,6 +321,12 @@ def _fresh_dispatch(parts: Parts, previous: list[int]) -> int:
     return outcome.dispatch_id
 
 
+def _reply(parts: Parts, reply: mqtt.MQTTMessage) -> None:
+    """Hand a reply to the dispatcher and wait until its queue has applied it."""
+    parts.dispatcher.on_reply(reply)
+    wait_until(lambda: parts.dispatcher._replies.pending == 0)  # noqa: SLF001
+
+
 def _dispatch_row(parts: Parts, dispatch_id: int) -> tuple[str, str | None]:
     with parts.pool.connection() as conn:
         row = conn.execute(
@@ -339,7 +348,7 @@ def test_replies_with_any_note_are_applied_or_counted(parts: Parts) -> None:
         body = data.draw(fz.reply_to(dispatch_id))
         before = parts.rejected("reply")
         payload = fz.encode(body, ascii_only)
-        parts.dispatcher.on_reply(message("gridhub/patrols/P01/reply", payload))
+        _reply(parts, message("gridhub/patrols/P01/reply", payload))
         counted = _outcome(before, parts.rejected("reply"))
         state, note = _dispatch_row(parts, dispatch_id)
         if counted:
@@ -362,7 +371,7 @@ def test_hostile_replies_are_counted(parts: Parts) -> None:
     @given(patrol=fz.patrol_ids([*ENABLED, DISABLED]), payload=fz.hostile_reply())
     def answer(patrol: str, payload: bytes) -> None:
         before = parts.rejected("reply")
-        parts.dispatcher.on_reply(message(f"gridhub/patrols/{patrol}/reply", payload))
+        _reply(parts, message(f"gridhub/patrols/{patrol}/reply", payload))
         counted = _outcome(before, parts.rejected("reply"))
         assert set(counted) <= KNOWN_REASONS and len(counted) <= 1
         if patrol == DISABLED:

@@ -73,8 +73,14 @@ def test_webhook_retries_and_signs(
     event = json.loads(body)
     assert (event["case_id"], event["action"], event["to_state"]) == (
         outcome.case_id, "report", "reported")  # fmt: skip
-    wait_until(lambda: metric(hub, "gridhub_notifications_total", notifier="city-platform",
-                              outcome="delivered") == 1)  # counted just after the answer
+    wait_until(
+        lambda: (
+            metric(
+                hub, "gridhub_notifications_total", notifier="city-platform", outcome="delivered"
+            )
+            == 1
+        )
+    )  # counted just after the answer
 
 
 def test_mqtt_notifier_publishes_case_events(

@@ -55,6 +55,35 @@ def test_dispatch_is_accepted_reached_and_resolved() -> None:
     assert sim.patrols["P01"].phase == "accepting"  # free again after resolving
 
 
+def _replies(sim: PatrolSimulator, until: float) -> list[tuple[float, str, str]]:
+    """(time, patrol, action) of every reply sent while stepping from 0 to `until`."""
+    replies, t = [], 0.0
+    while t < until:
+        t += 0.5
+        for topic, payload in sim.step(t, 0.5):
+            if topic.endswith("/reply"):
+                replies.append((t, topic.split("/")[2], json.loads(payload)["action"]))
+    return replies
+
+
+def test_a_restarted_simulator_takes_up_the_dispatches_its_patrols_held() -> None:
+    settings = SimSettings(report_every_s=1000, handle_for_s=10, respond_mps=5)
+    sim = PatrolSimulator(load_site(DEMO_CONFIG), count=3, settings=settings)
+    p01, p02 = sim.patrols["P01"], sim.patrols["P02"]
+    north_of_p01 = {"lat": p01.lat + 0.0005, "lon": p01.lon}  # ~55 m
+    site = {"lat": 30.2726, "lon": 120.1427}
+    sim.resume("P01", {"dispatch_id": 7, "location": north_of_p01}, "accepted", now=0.0)
+    sim.resume("P02", {"dispatch_id": 8, "location": site}, "arrived", now=0.0)
+    sim.resume("P03", {"dispatch_id": 9, "location": site}, "resolved", now=0.0)  # over
+    assert (p02.lat, p02.lon) == (site["lat"], site["lon"])  # it was there already
+    assert sim.patrols["P03"].phase == "patrolling"
+    replies = _replies(sim, until=30.0)
+    assert [(p, a) for _, p, a in replies if p == "P01"] == [("P01", "arrive"), ("P01", "resolve")]
+    assert [(t, p, a) for t, p, a in replies if p == "P02"] == [(10.0, "P02", "resolve")]
+    assert not [r for r in replies if r[1] == "P03"]
+    assert all(sim.patrols[p].phase == "patrolling" for p in ("P01", "P02", "P03"))
+
+
 def test_simulated_patrols_work_a_case_through_a_running_hub(
     hub_factory: HubFactory, mqtt_url: str
 ) -> None:

@@ -58,3 +58,21 @@ def test_resync_updates_and_keeps_unlisted_rows(
         camera_ids = {c.id for c in list_cameras(conn)}
     assert (patrol.name, patrol.enabled) == ("巡逻一组 (夜班)", False)
     assert "API-CAM" in camera_ids
+
+
+def test_resync_of_an_unchanged_camera_leaves_it_untouched(
+    migrated_db: str, tmp_path: Path, demo_raw: dict[str, Any]
+) -> None:
+    """Another hub instance starting with the same file must not restart every camera."""
+    stamps = "SELECT id, updated_at FROM cameras ORDER BY id"
+    with psycopg.connect(migrated_db) as conn:
+        sync_site(conn, load_site(DEMO_CONFIG))
+        before: dict[str, Any] = dict(conn.execute(stamps).fetchall())
+        demo_raw["cameras"][0]["name"] = "改了名字"
+        sync_site(conn, load_site(write_site(tmp_path, demo_raw)))
+        after: dict[str, Any] = dict(conn.execute(stamps).fetchall())
+    changed = demo_raw["cameras"][0]["id"]
+    assert after[changed] > before[changed]
+    assert {k: v for k, v in after.items() if k != changed} == {
+        k: v for k, v in before.items() if k != changed
+    }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import StreamingResponse
@@ -142,8 +142,7 @@ def stream(
     frames: Annotated[int, Query(ge=0, description="Stop after this many; 0 = endless")] = 0,
 ) -> StreamingResponse:
     if hub.cameras.worker(camera_id) is None:
-        _info(hub, camera_id)
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "camera not running")
+        _not_here(hub, camera_id)
     return StreamingResponse(
         _mjpeg(hub, camera_id, fps, width, frames),
         media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
@@ -178,8 +177,7 @@ def _mjpeg(hub: Hub, camera_id: str, fps: float, width: int | None, frames: int)
 def _preview(hub: Hub, camera_id: str, width: int | None) -> bytes | None:
     worker = hub.cameras.worker(camera_id)
     if worker is None:
-        _info(hub, camera_id)
-        return None
+        _not_here(hub, camera_id)
     capture = worker.latest()
     return None if capture is None else _render(worker, capture, width)
 
@@ -193,6 +191,18 @@ def _render(worker: CameraWorker, capture: Capture, width: int | None) -> bytes:
         if (capture.wall - alert.confirmed_at).total_seconds() <= RECENT_ALERT_S:
             image = media.draw_overlay(image, alert.overlay, alert.kind)
     return media.encode_jpeg(image, 80)
+
+
+def _not_here(hub: Hub, camera_id: str) -> NoReturn:
+    """404 for no such camera; 503 saying why this hub has no picture of it."""
+    _info(hub, camera_id)
+    health = hub.cameras.health(camera_id)
+    why = "camera not running"
+    if health is not None and health.state == "remote":
+        why = f"camera runs on hub instance {health.instance}: its pictures are served there"
+    elif health is not None and health.last_error:
+        why = f"camera not running: {health.last_error}"
+    raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, why)
 
 
 def _info(hub: Hub, camera_id: str) -> CameraInfo:

@@ -3,7 +3,8 @@
 `GET /api/cases/{id}/evidence` lists what the case's alerts recorded;
 `GET /api/cases/{id}/evidence/{n}` serves file n. Only files under the data
 directory's `evidence/` are served, whatever an alert says; a file that the
-retention limit (or a full disk) removed answers 404 with `missing`.
+retention limit removed, or that was never written (a full disk), answers 404
+with `missing`, and the listing gives the reason when one was recorded.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hub.api.cases import visible_case
 from hub.api.deps import HubDep, Reporter
@@ -31,6 +32,9 @@ class EvidenceItem(BaseModel):
     alert_id: int
     url: str
     available: bool
+    missing: str | None = Field(
+        default=None, description="Why the file was never written (e.g. a full disk), if known."
+    )
 
 
 def _refs(hub: Hub, case_id: int) -> list[tuple[int, dict[str, Any]]]:
@@ -60,6 +64,7 @@ def evidence(hub: HubDep, user: Reporter, case_id: int) -> list[EvidenceItem]:
             n=n, kind=str(ref.get("kind", "")), media_type=str(ref.get("media_type", "")),
             alert_id=alert_id, url=f"/api/cases/{case_id}/evidence/{n}",
             available=_file(hub, ref) is not None,
+            missing=str(ref["missing"]) if ref.get("missing") is not None else None,
         )
         for n, (alert_id, ref) in enumerate(_refs(hub, case_id))
     ]  # fmt: skip

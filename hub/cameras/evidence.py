@@ -7,6 +7,11 @@ frame with `Alert.overlay` drawn) and clip (an MP4 of the ring buffer from
 `before` seconds ahead of the alert's start to `after` seconds past its
 confirmation) under ``DATA_DIR/evidence/CAMERA/DAY/``, and deletes the oldest
 files when the total passes the retention limit.
+
+When the disk refuses a file (full, read-only, gone) the store says so once in
+the log and keeps the reason in `failing` until a write succeeds again (logged
+too, with how many files were missed); the camera worker marks the alert's
+evidence missing with that reason and the alert still becomes a case.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import logging
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from hub.cameras.source import Capture, Image
+from hub.errors import EvidenceWriteError
 from hub.model import Alert, EvidenceRef
 
 log = logging.getLogger(__name__)
@@ -116,6 +123,8 @@ class EvidenceStore:
         self._lock = threading.Lock()
         self._files: deque[tuple[Path, int]] = deque()  # oldest first
         self._total = 0
+        self._failing: str | None = None
+        self._missed = 0
         self._index_existing()
 
     def path_for(self, alert: Alert, suffix: str) -> Path:
@@ -134,8 +143,13 @@ class EvidenceStore:
 
         rel = self.path_for(alert, ".jpg")
         drawn = media.draw_overlay(image, alert.overlay, f"{alert.kind} {alert.confidence:.2f}")
-        self._added(rel, media.write_jpeg(self.root / rel, drawn))
-        return EvidenceRef("snapshot", str(Path("evidence") / rel), "image/jpeg")
+        self._added(rel, self._guarded(lambda: media.write_jpeg(self.root / rel, drawn)))
+        return self.snapshot_ref(alert)
+
+    def snapshot_ref(self, alert: Alert, missing: str | None = None) -> EvidenceRef:
+        """The reference of the alert's snapshot (`missing`: why it was not written)."""
+        rel = Path("evidence") / self.path_for(alert, ".jpg")
+        return EvidenceRef("snapshot", str(rel), "image/jpeg", missing)
 
     def clip_ref(self, alert: Alert) -> EvidenceRef:
         """The reference the clip will have once `write_clip` has run."""
@@ -148,8 +162,8 @@ class EvidenceStore:
         from hub.cameras import media
 
         rel = self.path_for(alert, ".mp4")
-        size = media.write_mp4(self.root / rel, ring.between(window.start, window.end))
-        self._added(rel, size)
+        pictures = ring.between(window.start, window.end)
+        self._added(rel, self._guarded(lambda: media.write_mp4(self.root / rel, pictures)))
         return self.root / rel
 
     def resolve(self, ref: EvidenceRef) -> Path:
@@ -160,8 +174,38 @@ class EvidenceStore:
     def total_bytes(self) -> int:
         return self._total
 
+    @property
+    def failing(self) -> str | None:
+        """Why the disk refused the last file, until a file is written again."""
+        return self._failing
+
+    def skipped(self) -> None:
+        """Count a file not even tried because the disk refuses files (see `failing`)."""
+        with self._lock:
+            self._missed += 1
+
+    def _guarded(self, write: Callable[[], int]) -> int:
+        """Run a write; a refusal is remembered (and logged when it starts an outage)."""
+        try:
+            return write()
+        except EvidenceWriteError as exc:
+            with self._lock:
+                starts = self._failing is None
+                self._failing = exc.reason
+                self._missed += 1
+            if starts:
+                log.error(
+                    "evidence cannot be written to %s: %s; alerts still become cases, with "
+                    "their evidence marked missing", self.root, exc.reason,
+                )  # fmt: skip
+            raise
+
     def _added(self, rel: Path, size: int) -> None:
         with self._lock:
+            if self._failing is not None:
+                log.warning("evidence is written again to %s (%d file(s) missed meanwhile)",
+                            self.root, self._missed)  # fmt: skip
+                self._failing, self._missed = None, 0
             self._files.append((self.root / rel, size))
             self._total += size
             while self._total > self.max_bytes and len(self._files) > 1:

@@ -24,7 +24,7 @@ class CameraHealth:
     """One camera's state, as the API, /metrics and the MQTT status show it."""
 
     camera_id: str
-    state: str  # starting | online | offline | stopped
+    state: str  # starting | online | offline | stopped | remote | unassigned | disabled | error
     online: bool
     source: str  # kind and URL without credentials
     fps_in: float
@@ -40,6 +40,8 @@ class CameraHealth:
     offline_since: datetime | None
     last_outage_s: float | None
     last_error: str | None
+    evidence_failures: int = 0  # snapshots and clips that could not be written
+    instance: str | None = None  # the hub instance running the camera (camera leases)
 
 
 class Backoff:
@@ -82,7 +84,8 @@ class HealthTracker:
         self.camera_id, self.source, self.clock = camera_id, source, clock
         self._lock = threading.Lock()
         self._in, self._out = _Rate(), _Rate()
-        self._counts = {"dropped": 0, "corrupt": 0, "detector": 0, "reconnects": 0, "outages": 0}
+        self._counts = {"dropped": 0, "corrupt": 0, "detector": 0, "reconnects": 0, "outages": 0,
+                        "evidence": 0}  # fmt: skip
         self._state = "starting"
         self._last_frame: float | None = None
         self._down_mono: float | None = None
@@ -107,7 +110,7 @@ class HealthTracker:
             self._out.tick(mono)
 
     def count(self, what: str, n: int = 1) -> None:
-        """Add to one of: dropped, corrupt, detector, reconnects."""
+        """Add to one of: dropped, corrupt, detector, reconnects, evidence."""
         with self._lock:
             self._counts[what] += n
 
@@ -160,4 +163,5 @@ class HealthTracker:
                 offline_since=self._down_wall if self._state != "online" else None,
                 last_outage_s=None if self._last_outage is None else round(self._last_outage, 3),
                 last_error=self._error,
+                evidence_failures=c["evidence"],
             )

@@ -1,21 +1,23 @@
-"""The camera manager: one worker per enabled camera of the `cameras` table, kept in step.
+"""The camera manager: one worker per enabled camera this hub holds, kept in step.
 
-`reconcile()` compares the table with the running workers and starts, stops or
-restarts (when `updated_at` moved) what differs, so a camera added, edited or
-removed through the API, the CLI or another process takes effect without a
-restart. A tick thread runs once a second: it lets each worker write due
-clips and raise `camera_offline`, publishes each camera's retained MQTT status
-(`gridhub/cameras/{id}/status`: online / offline) when it changes, records
-camera health in the `camera_health` table every minute, and reconciles every
-few seconds. A camera that cannot be built (unknown source kind or detector,
-invalid detector settings) is reported in its health with the reason.
+`reconcile()` balances the camera leases (hub/cameras/leases.py: with several hub
+instances on one database each runs its share), then compares the table with
+the running workers and starts, stops or restarts (when `updated_at` moved) what
+differs, so a camera added, edited or removed through the API, the CLI or
+another process takes effect without a restart. A tick thread runs once a
+second: it lets each worker write due clips and raise `camera_offline`,
+publishes each camera's retained MQTT status (`gridhub/cameras/{id}/status`:
+online / offline) when it changes, records camera health in the `camera_health`
+table every minute, and reconciles every few seconds. A camera that cannot be
+built (unknown source kind or detector, invalid detector settings) is reported
+in its health with the reason.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from hub.cameras.evidence import EvidenceSettings, EvidenceStore
 from hub.cameras.health import CameraHealth
+from hub.cameras.leases import CameraLeases, LeaseView
 from hub.cameras.source import SourceOptions, make_source, redact_url
 from hub.cameras.worker import CameraWorker, WorkerParts, WorkerSettings
 from hub.clock import Clock
@@ -50,6 +53,7 @@ class ManagerParts:
     sink: AlertSink
     clock: Clock
     data_dir: Path
+    leases: CameraLeases
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,12 @@ class CameraManager:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def instance(self) -> str:
+        return self.parts.leases.instance.id
+
     def start(self) -> None:
+        self.parts.leases.join()
         self.reconcile()
         self._thread = threading.Thread(target=self._tick_loop, name="camera-manager", daemon=True)
         self._thread.start()
@@ -85,7 +94,10 @@ class CameraManager:
         with self._lock:
             for camera_id in list(self._running):
                 self._stop_worker(camera_id)
-                self._publish(camera_id, "offline")
+            try:
+                self.parts.leases.leave()
+            except (psycopg.Error, PoolTimeout) as exc:  # they expire on their own
+                log.warning("camera leases not given back: %s", exc)
 
     def worker(self, camera_id: str) -> CameraWorker | None:
         with self._lock:
@@ -96,13 +108,16 @@ class CameraManager:
         """The camera's health, an error record when it could not start, or None."""
         with self._lock:
             running = self._running.get(camera_id)
-            return running.worker.snapshot() if running else self._problems.get(camera_id)
+            if running is None:
+                return self._problems.get(camera_id)
+        return replace(running.worker.snapshot(), instance=self.instance)
 
     def healths(self) -> list[CameraHealth]:
+        """Every camera this hub knows of: its own workers' health and the others' states."""
         with self._lock:
             workers = [r.worker for r in self._running.values()]
             problems = list(self._problems.values())
-        return [w.snapshot() for w in workers] + problems
+        return [replace(w.snapshot(), instance=self.instance) for w in workers] + problems
 
     def reconcile(self) -> None:
         """Bring the running workers in line with the `cameras` table.
@@ -113,23 +128,33 @@ class CameraManager:
         with self._lock:
             with self.parts.pool.connection() as conn:
                 rows, unreadable = load_cameras(conn)
-            wanted = {row.camera.id: row for row in rows}
+            stored = {row.camera.id: row for row in rows}
+            leases = self.parts.leases.balance([r.camera.id for r in rows if r.camera.enabled])
             for camera_id, running in list(self._running.items()):
-                row = wanted.get(camera_id)
-                if row is None or not row.camera.enabled or row.updated_at != running.updated_at:
-                    self._stop_worker(camera_id)
-                    self._publish(camera_id, "offline" if row else None)
+                self._stop_if_changed(camera_id, running, stored.get(camera_id), leases)
             self._problems = {
                 cid: _problem(cid, "", "error", f"stored camera does not validate: {why}")
                 for cid, why in unreadable.items()
             }
-            for camera_id, row in wanted.items():
-                if not row.camera.enabled:
-                    self._problems[camera_id] = _problem(
-                        camera_id, _describe(row.camera), "disabled"
-                    )
-                elif camera_id not in self._running:
-                    self._start_worker(row)
+            for camera_id, row in stored.items():
+                if camera_id in leases.held:
+                    if camera_id not in self._running:
+                        self._start_worker(row)
+                else:
+                    self._problems[camera_id] = _elsewhere(row.camera, leases)
+
+    def _stop_if_changed(
+        self, camera_id: str, running: _Running, row: CameraRow | None, leases: LeaseView
+    ) -> None:
+        """Stop a worker whose camera went, was disabled or edited, or is now held elsewhere."""
+        if row is None or not row.camera.enabled:
+            self._stop_worker(camera_id)
+            self._publish(camera_id, "offline" if row else None)
+        elif camera_id not in leases.held:
+            self._stop_worker(camera_id)
+            self._published.pop(camera_id, None)  # its new holder publishes its status
+        elif row.updated_at != running.updated_at:
+            self._stop_worker(camera_id)
 
     def _start_worker(self, row: CameraRow) -> None:
         camera = row.camera
@@ -184,11 +209,12 @@ class CameraManager:
 
     def _tick_loop(self) -> None:
         last_reconcile = last_health_row = self.parts.clock.monotonic()
+        every_s = min(RECONCILE_EVERY_S, self.parts.leases.ttl_s / 3)  # renew thrice per TTL
         while not self._stop.wait(1.0):
             now = self.parts.clock.monotonic()
             try:
                 self._tick()
-                if now - last_reconcile >= RECONCILE_EVERY_S:
+                if now - last_reconcile >= every_s:
                     last_reconcile = now
                     self.reconcile()
                 if now - last_health_row >= HEALTH_ROW_EVERY_S:
@@ -255,6 +281,16 @@ def build_detectors(registry: Registry, camera: Camera, clock: Clock) -> list[De
         plugin: DetectorPlugin = registry.get("gridhub.detectors", spec.kind)  # type: ignore[assignment]
         detectors.append(plugin.build(camera, spec, clock))
     return detectors
+
+
+def _elsewhere(camera: Camera, leases: LeaseView) -> CameraHealth:
+    """The state of a camera this hub does not run: disabled, or another instance's."""
+    if not camera.enabled:
+        return _problem(camera.id, _describe(camera), "disabled")
+    holder = leases.holders.get(camera.id)
+    if holder is None:
+        return _problem(camera.id, _describe(camera), "unassigned", "waiting for a hub instance")
+    return replace(_problem(camera.id, _describe(camera), "remote"), instance=holder)
 
 
 def _describe(camera: Camera) -> str:

@@ -2,11 +2,14 @@
 
 The only camera module that imports OpenCV and PyAV (the [vision] extra); the
 rest of `hub.cameras` imports it when it first needs a picture encoded, so the
-hub starts without them when a site has no cameras.
+hub starts without them when a site has no cameras. A file the disk refuses (full,
+read-only, gone) is an `EvidenceWriteError` whose reason is the system's, e.g.
+"No space left on device", and leaves no partial file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +21,7 @@ import numpy as np
 
 from hub.cameras.evidence import StoredPicture
 from hub.cameras.source import Image
-from hub.errors import EvidenceError
+from hub.errors import EvidenceError, EvidenceWriteError
 
 Overlay = tuple[tuple[tuple[float, float], ...], ...]
 ALERT_COLOUR = (0, 0, 255)  # BGR red
@@ -83,14 +86,17 @@ def write_mp4(path: Path, pictures: Sequence[StoredPicture]) -> int:
         raise EvidenceError(f"{path.name}: the ring buffer holds an unreadable picture")
     height, width = first.shape[:2]
     tmp = path.with_suffix(".part.mp4")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         _encode(tmp, pictures, width - width % 2, height - height % 2)
-    except (av.error.FFmpegError, OSError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise EvidenceError(f"{path.name}: cannot write clip: {type(exc).__name__}") from exc
-    tmp.replace(path)
-    return path.stat().st_size
+        tmp.replace(path)
+        return path.stat().st_size
+    except OSError as exc:  # PyAV's I/O errors are OSErrors too, with the errno
+        _discard(tmp)
+        raise _write_error(path, exc) from exc
+    except av.error.FFmpegError as exc:
+        _discard(tmp)
+        raise EvidenceError(f"{path.name}: cannot encode clip: {type(exc).__name__}") from exc
 
 
 def _encode(path: Path, pictures: Sequence[StoredPicture], width: int, height: int) -> None:
@@ -112,7 +118,21 @@ def _encode(path: Path, pictures: Sequence[StoredPicture], width: int, height: i
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        _discard(tmp)
+        raise _write_error(path, exc) from exc
+
+
+def _discard(partial: Path) -> None:
+    with contextlib.suppress(OSError):
+        partial.unlink(missing_ok=True)
+
+
+def _write_error(path: Path, exc: OSError) -> EvidenceWriteError:
+    reason = exc.strerror or type(exc).__name__
+    return EvidenceWriteError(f"{path.name}: cannot write: {reason}", reason)

@@ -30,6 +30,10 @@ COUNTERS = {
     "reconnects": ("gridhub_camera_reconnects", "Reconnection attempts."),
     "outages": ("gridhub_camera_outages", "Times the camera went offline."),
     "detector_errors": ("gridhub_camera_detector_errors", "Detector calls that raised."),
+    "evidence_failures": (
+        "gridhub_camera_evidence_failures",
+        "Snapshots and clips not written (disk full, encoding failed); marked missing.",
+    ),
 }
 
 
@@ -40,7 +44,7 @@ class CameraCollector(Collector):
         self.healths = healths
 
     def collect(self) -> Iterable[Metric]:
-        snapshot = list(self.healths())
+        snapshot = [h for h in self.healths() if h.state != "remote"]  # its holder reports it
         for attr, (name, doc) in GAUGES.items():
             gauge = GaugeMetricFamily(name, doc, labels=["camera"])
             for health in snapshot:

@@ -11,6 +11,8 @@ capped exponential backoff with jitter; a corrupt picture is counted and skipped
 
 The manager's tick calls `tick()` about once a second: it writes clips whose
 window has closed and raises `camera_offline` after the configured offline time.
+Evidence that cannot be written (a full disk) is marked missing on the alert with
+the reason and counted in the camera's health; the alert goes on to become a case.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from hub.cameras.queue import DropOldestQueue
 from hub.cameras.source import Capture, FrameSource, Image
 from hub.clock import Clock
 from hub.detect import AlertSink, Detector
-from hub.errors import CorruptFrame, EvidenceError, SourceError
-from hub.model import Alert, Frame
+from hub.errors import CorruptFrame, EvidenceError, EvidenceWriteError, SourceError
+from hub.model import Alert, EvidenceRef, Frame
 
 log = logging.getLogger(__name__)
 OFFLINE_KIND = "camera_offline"
@@ -183,24 +185,45 @@ class CameraWorker:
     def _handle(self, alert: Alert, image: Image | None) -> None:
         """Attach evidence, submit the alert, and schedule its clip."""
         alert = dataclasses.replace(alert, camera_id=alert.camera_id or self.camera_id)
-        store = self.parts.evidence
-        if store is not None:
-            refs = list(alert.evidence)
-            try:
-                if image is not None:
-                    refs.append(store.snapshot(alert, image))
-                refs.append(store.clip_ref(alert))
-            except EvidenceError as exc:
-                log.error("camera %s: snapshot for %s failed: %s", self.camera_id, alert.kind, exc)
-            alert = dataclasses.replace(alert, evidence=tuple(refs))
+        if self.parts.evidence is not None:
+            alert = self._with_evidence(self.parts.evidence, alert, image)
+        with self._lock:
+            self._recent_alerts = [*self._recent_alerts[-9:], alert]
+        self.parts.sink.submit(alert)
+
+    def _with_evidence(self, store: EvidenceStore, alert: Alert, image: Image | None) -> Alert:
+        """The alert with its snapshot written and its clip scheduled, or either marked
+        missing with the reason: evidence that cannot be written never holds an alert up."""
+        refs = list(alert.evidence)
+        if image is not None:
+            refs.append(self._snapshot(store, alert, image))
+        clip = store.clip_ref(alert)
+        if store.failing is None:
+            refs.append(clip)
             window = ClipWindow.around(
                 alert, self.settings.evidence.clip_before_s, self.settings.evidence.clip_after_s
             )
             with self._lock:
                 self._pending.append(_PendingClip(alert, window))
-        with self._lock:
-            self._recent_alerts = [*self._recent_alerts[-9:], alert]
-        self.parts.sink.submit(alert)
+        else:  # the disk refuses files right now: the clip would fail as well
+            refs.append(dataclasses.replace(clip, missing=store.failing))
+            store.skipped()
+            self.health.count("evidence")
+        return dataclasses.replace(alert, evidence=tuple(refs))
+
+    def _snapshot(self, store: EvidenceStore, alert: Alert, image: Image) -> EvidenceRef:
+        try:
+            return store.snapshot(alert, image)
+        except EvidenceError as exc:
+            self._evidence_failed(alert, "snapshot", exc)
+            return store.snapshot_ref(alert, missing=exc.reason)
+
+    def _evidence_failed(self, alert: Alert, what: str, exc: EvidenceError) -> None:
+        self.health.count("evidence")
+        if isinstance(exc, EvidenceWriteError):  # the store logs a refusing disk once
+            log.debug("camera %s: %s for %s not written: %s", self.camera_id, what, alert.kind, exc)
+        else:
+            log.error("camera %s: %s for %s failed: %s", self.camera_id, what, alert.kind, exc)
 
     # The manager's tick --------------------------------------------------------------
 
@@ -247,4 +270,4 @@ class CameraWorker:
         try:
             store.write_clip(pending.alert, self.ring, pending.window)
         except EvidenceError as exc:
-            log.error("camera %s: clip for %s failed: %s", self.camera_id, pending.alert.kind, exc)
+            self._evidence_failed(pending.alert, "clip", exc)

@@ -21,7 +21,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from hub.cases.store import NewCase, open_case
-from hub.cases.workflow import OPEN_STATES, CaseAction, apply
+from hub.cases.workflow import AUTO_ACCEPT_ACTOR, OPEN_STATES, CaseAction, apply
 from hub.clock import Clock
 from hub.config import SiteConfig
 from hub.errors import HubError
@@ -127,8 +127,8 @@ class CaseSink:
             "region": alert.region,
             "started_at": alert.started_at.isoformat(),
             "overlay": alert.overlay,
-            "evidence": [{"kind": e.kind, "path": e.path, "media_type": e.media_type}
-                         for e in alert.evidence],
+            "evidence": [{"kind": e.kind, "path": e.path, "media_type": e.media_type,
+                          "missing": e.missing} for e in alert.evidence],
         }  # fmt: skip
         row = conn.execute(
             """INSERT INTO alerts (ts, kind, camera_id, sensor_id, confidence, details)
@@ -166,7 +166,7 @@ class CaseSink:
         auto = scenario.dispatch and threshold is not None and alert.confidence >= threshold
         if auto:
             note = f"auto-accepted: confidence {alert.confidence:.2f} >= {threshold:.2f}"
-            apply(conn, CaseAction(case_id, "accept", "hub", "system", note), now)
+            apply(conn, CaseAction(case_id, "accept", AUTO_ACCEPT_ACTOR, "system", note), now)
         return case_id, auto
 
     @staticmethod

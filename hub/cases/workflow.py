@@ -19,6 +19,7 @@ from hub.errors import CaseError, TransitionError
 OPEN_STATES = frozenset({"reported", "accepted", "dispatched", "arrived", "resolved", "escalated"})
 STAFF = frozenset({"operator", "admin"})
 SYSTEM = frozenset({"system"})
+AUTO_ACCEPT_ACTOR = "hub"  # the actor of an `accept` the hub takes itself (auto-dispatch)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,10 @@ A `gridhub.notifiers` entry point names a `NotifierPlugin`; the site file lists
 the notifiers to run (`notifiers:` with a `kind` and the plugin's settings). Each
 runs in its own thread with a cursor persisted in `notifier_cursors`: events are
 read from the audit log after the cursor, delivered with retries and backoff,
-and the cursor moves on. A notifier that still fails after its retries is
-counted and logged, and the next event goes on: one dead webhook never stalls
-the others, nor the hub.
+and the cursor moves on, one event per transaction with the cursor row locked
+(so hub instances sharing a database never send one event twice). A notifier
+that still fails after its retries is counted and logged, and the next event
+goes on: one dead webhook never stalls the others, nor the hub.
 """
 
 from __future__ import annotations
@@ -81,22 +82,39 @@ class NotifierRunner:
     def deliver_pending(self) -> int:
         """Deliver every event after the cursor; return how many were delivered."""
         delivered = 0
-        with self._pool.connection() as conn:
-            row = conn.execute(
-                "SELECT last_event_id FROM notifier_cursors WHERE name = %s", (self.name,)
-            ).fetchone()
-            cursor = int(row[0]) if row else 0
-            for event in events_after(conn, cursor):
-                if self._stop.is_set():
-                    break
-                delivered += self._deliver(event)
-                conn.execute(
-                    "UPDATE notifier_cursors SET last_event_id = %s, updated_at = now()"
-                    " WHERE name = %s",
-                    (event.id, self.name),
-                )
-                conn.commit()
+        while not self._stop.is_set():
+            outcome = self._deliver_next()
+            if outcome is None:
+                break
+            delivered += outcome
         return delivered
+
+    def _deliver_next(self) -> int | None:
+        """Deliver the event after the cursor and move it on; None when there is none.
+
+        The cursor row stays locked while the event goes out, so hub instances
+        sharing the database take turns: an instance that finds it locked leaves
+        the work to the one holding it, and no event goes out twice from two hubs.
+        """
+        with self._pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                "SELECT last_event_id FROM notifier_cursors WHERE name = %s FOR UPDATE SKIP LOCKED",
+                (self.name,),
+            ).fetchone()
+            if row is None:
+                return None
+            events = events_after(conn, int(row[0]), limit=1)
+            if not events:
+                return None
+            delivered = self._deliver(events[0])
+            if not delivered and self._stop.is_set():
+                return None  # stopped mid-retry: the next start tries this event again
+            conn.execute(
+                "UPDATE notifier_cursors SET last_event_id = %s, updated_at = now()"
+                " WHERE name = %s",
+                (events[0].id, self.name),
+            )
+            return delivered
 
     def _deliver(self, event: CaseEvent) -> int:
         for attempt in range(self._retries + 1):

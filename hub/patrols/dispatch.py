@@ -8,11 +8,15 @@ with ``FOR UPDATE SKIP LOCKED`` so several hub processes share the work. The
 database enforces one live dispatch per case and per patrol, so nothing is
 dispatched twice even when two hubs race.
 
-Replies on `gridhub/patrols/{patrol_id}/reply` move the dispatch and the case on.
+Replies on `gridhub/patrols/{patrol_id}/reply` move the dispatch and the case on;
+they are applied in order on a queue of their own, held while the database is
+down (replies.py), never on the MQTT thread.
 A dispatch not accepted by its deadline expires and the next candidate is asked;
 when none is left the case is escalated. At start, every dispatch that is neither
 answered nor expired is published again: a crash between commit and publish, or
-a broker that lost the message, costs a repeat, never a loss.
+a broker that lost the message, costs a repeat, never a loss. A case the hub
+accepted itself for dispatch but stopped before dispatching (killed between the
+two commits) is dispatched then too.
 """
 
 from __future__ import annotations
@@ -20,17 +24,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
 from hub.cases.store import CaseRow, get_case
-from hub.cases.workflow import CaseAction, apply
+from hub.cases.workflow import AUTO_ACCEPT_ACTOR, CaseAction, apply
 from hub.clock import Clock
 from hub.config import SiteConfig
 from hub.errors import HubError, PayloadError
@@ -39,6 +42,7 @@ from hub.mqtt import MqttLink, topic_levels, topic_of
 from hub.patrols.dispatch_rows import DispatchRow, dispatch_payload, dispatches_of
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import Reply, parse_reply
+from hub.patrols.replies import PatrolReply, ReplyQueue
 from hub.throttle import ThrottledLog
 
 log = logging.getLogger(__name__)
@@ -86,6 +90,9 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dispatch-relay", daemon=True)
+        self._replies = ReplyQueue(
+            self._apply_queued, metrics.mqtt_rejected.labels("reply", "queue_full").inc
+        )
         self.poll_s = 1.0
 
     # ---- lifecycle -------------------------------------------------------------
@@ -98,10 +105,30 @@ class Dispatcher:
             ).fetchall():
                 self._index.set_dispatch(str(row[0]), int(row[1]))
             conn.execute("UPDATE dispatches SET state = 'pending' WHERE state = 'sent'")
+        self._resume_auto_dispatch()
+        self._replies.start()
         self._link.subscribe(REPLY_TOPIC, self.on_reply)
         self._thread.start()
 
+    def _resume_auto_dispatch(self) -> None:
+        """Dispatch the cases the hub accepted to dispatch at once but never dispatched."""
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                """SELECT c.id FROM cases c
+                   WHERE c.state = 'accepted'
+                     AND NOT EXISTS (SELECT 1 FROM dispatches d WHERE d.case_id = c.id)
+                     AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id
+                                   AND e.action = 'accept' AND e.actor = %s)""",
+                (AUTO_ACCEPT_ACTOR,),
+            ).fetchall()
+        for (case_id,) in rows:
+            outcome = self.dispatch(int(case_id))
+            log.warning("case %d was accepted but not dispatched when the hub stopped; now %s",
+                        case_id, f"sent to {outcome.patrol_id}" if outcome.patrol_id
+                        else "escalated")  # fmt: skip
+
     def stop(self) -> None:
+        self._replies.stop()
         self._stopping.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -280,16 +307,24 @@ class Dispatcher:
     # ---- replies --------------------------------------------------------------
 
     def on_reply(self, message: mqtt.MQTTMessage) -> None:
+        """Parse on the MQTT thread; apply on the reply queue's (see replies.py)."""
         try:
             patrol_id = self._reply_patrol(message)
-            reply = parse_reply(message.payload)
-            self._with_retries(lambda: self.handle_reply(patrol_id, reply))
+            self._replies.submit(PatrolReply(patrol_id, parse_reply(message.payload)))
         except PayloadError as exc:
-            self._metrics.mqtt_rejected.labels("reply", exc.reason).inc()
-            topic = topic_of(message)
-            self._throttle.warning(
-                f"reply:{topic}:{exc.reason}", "rejected reply on %s: %s", topic, exc
-            )
+            self._reject_reply(topic_of(message), exc)
+
+    def _apply_queued(self, item: PatrolReply) -> None:
+        try:
+            self.handle_reply(item.patrol_id, item.reply)
+        except PayloadError as exc:
+            self._reject_reply(f"gridhub/patrols/{item.patrol_id}/reply", exc)
+
+    def _reject_reply(self, topic: str, exc: PayloadError) -> None:
+        self._metrics.mqtt_rejected.labels("reply", exc.reason).inc()
+        self._throttle.warning(
+            f"reply:{topic}:{exc.reason}", "rejected reply on %s: %s", topic, exc
+        )
 
     def _reply_patrol(self, message: mqtt.MQTTMessage) -> str:
         """The patrol of a reply topic, which must exist and be enabled."""
@@ -300,19 +335,6 @@ class Dispatcher:
         if not state.enabled:
             raise PayloadError("disabled_patrol", f"patrol {patrol_id} is disabled")
         return patrol_id
-
-    def _with_retries(self, action: Callable[[], None], tries: int = 5) -> None:
-        """Run `action`, retrying a lost deadlock or an unreachable database, so a
-        patrol's reply (already acknowledged to the broker) is not dropped lightly."""
-        for attempt in range(tries):
-            try:
-                action()
-                return
-            except (psycopg.errors.DeadlockDetected, psycopg.OperationalError, PoolTimeout) as exc:
-                if attempt == tries - 1:
-                    log.error("gave up on a patrol reply after %d tries: %s", tries, exc)
-                    raise
-                self._stopping.wait(0.2 * 2**attempt)
 
     def handle_reply(self, patrol_id: str, reply: Reply) -> None:
         """Apply a patrol's reply; raises `PayloadError` when it does not fit."""
@@ -326,8 +348,10 @@ class Dispatcher:
                 raise PayloadError("unknown_dispatch", f"no dispatch {reply.dispatch_id} for you")
             case_id, state = int(row[0]), str(row[2])
             sources, target = REPLY_RULES[reply.action]
-            if state == target:
-                return  # a repeated reply (QoS 1 redelivery, or another hub got it first)
+            if state == target:  # a repeated reply (QoS 1 redelivery, or another hub's)
+                if reply.action in ("decline", "resolve"):
+                    self._index.set_dispatch(patrol_id, None)  # this hub's index learns too
+                return
             if state not in sources:
                 raise PayloadError("bad_state", f"dispatch {reply.dispatch_id} is {state}")
             outcome = self._apply_reply(conn, reply, case_id, patrol_id)

@@ -10,7 +10,8 @@ rejected: counted by reason in /metrics and logged once per source per minute.
 OwnTracks messages of other types (lwt, status, …) are not used; they are
 counted too, as `ignored_type`, so every message is accounted for.
 An accepted fix goes to the live index (unless older than the one held) and to
-the batched history writer. Handlers never raise: one bad message never stops
+the batched history writer (or, with `cluster.shared_history`, the history is
+left to hub/patrols/history.py). Handlers never raise: one bad message never stops
 the MQTT client.
 """
 
@@ -19,9 +20,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 
 import paho.mqtt.client as mqtt
 from prometheus_client import Counter
+from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
 from hub.clock import Clock
@@ -46,10 +49,11 @@ class PatrolIngest:
 
     def __init__(
         self, index: PatrolIndex, writer: PositionWriter, pool: ConnectionPool,
-        metrics: HubMetrics, clock: Clock,
+        metrics: HubMetrics, clock: Clock, store_history: bool = True,
     ) -> None:  # fmt: skip
         self._index = index
         self._writer = writer
+        self._store_history = store_history
         self._pool = pool
         self._metrics = metrics
         self._clock = clock
@@ -70,6 +74,21 @@ class PatrolIngest:
                 if p.owntracks_user and p.owntracks_device
             }
         self._index.register(patrols)
+
+    def restore_fixes(self, since: datetime) -> int:
+        """Put each patrol's latest stored fix since `since` back in the live index, so a
+        restarted hub knows who is where without waiting for the next reports."""
+        with self._pool.connection() as conn, conn.cursor(row_factory=class_row(PatrolFix)) as cur:
+            fixes = cur.execute(
+                """SELECT DISTINCT ON (patrol_id) patrol_id, lat, lon, ts, accuracy_m, speed_mps,
+                          heading_deg, battery_pct, source
+                   FROM patrol_positions WHERE ts >= %s ORDER BY patrol_id, ts DESC""",
+                (since,),
+            ).fetchall()
+        restored = [f for f in fixes if f.patrol_id in self._index]
+        for fix in restored:
+            self._index.update_fix(fix)
+        return len(restored)
 
     def subscribe(self, link: MqttLink) -> None:
         # Fixes are high-volume telemetry where the newest wins: QoS 0 from the broker
@@ -93,7 +112,7 @@ class PatrolIngest:
     def on_owntracks(self, message: mqtt.MQTTMessage) -> None:
         try:
             _, user, device = topic_levels(message, 3)
-            patrol_id = self._owntracks_patrol(user, device)
+            patrol_id = self.owntracks_patrol(user, device)
             fix = parse_owntracks(patrol_id, message.payload, self._clock.now())
             if fix is None:
                 raise PayloadError("ignored_type", "not a location message (not used)")
@@ -125,7 +144,8 @@ class PatrolIngest:
             raise PayloadError("disabled_patrol", f"patrol {patrol_id} is disabled")
         raise PayloadError("unknown_patrol", f"no patrol {patrol_id!r} in the registry")
 
-    def _owntracks_patrol(self, user: str, device: str) -> str:
+    def owntracks_patrol(self, user: str, device: str) -> str:
+        """The enabled patrol an OwnTracks device reports for, or `PayloadError`."""
         with self._lock:
             patrol_id = self._owntracks.get((user, device))
         if patrol_id is None:
@@ -135,7 +155,8 @@ class PatrolIngest:
 
     def _accept(self, fix: PatrolFix) -> None:
         moved = self._index.update_fix(fix)
-        self._writer.put(fix)
+        if self._store_history:
+            self._writer.put(fix)
         self._fix_counter(fix.source, "accepted" if moved else "out_of_order").inc()
 
     def _fix_counter(self, source: str, outcome: str) -> Counter:

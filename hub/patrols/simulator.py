@@ -4,7 +4,8 @@ Each simulated patrol walks its home grid at walking pace, reporting its positio
 every `report_every_s` (OwnTracks format when the site maps it to an OwnTracks
 device, gridhub's native format otherwise). On a dispatch it accepts after a
 short delay, heads for the case, reports `arrive` on site, and `resolve` after
-handling it; then it goes back to patrolling. Time is passed in to `step()`, so
+handling it; then it goes back to patrolling. A dispatch it had accepted before
+a restart is taken up again with `resume`. Time is passed in to `step()`, so
 the behaviour is tested without sleeping; `run()` drives it in real time.
 """
 
@@ -105,6 +106,21 @@ class PatrolSimulator:
                 return  # busy: the hub will time out and ask someone else
             sim.dispatch, sim.phase = payload, "accepting"
             sim.phase_until = now + self.settings.accept_after_s
+
+    def resume(self, patrol_id: str, payload: dict[str, Any], state: str, now: float) -> None:
+        """Take up a dispatch the patrol held when the simulator last stopped (the demo
+        restarted): ride on to the case (`accepted`) or finish handling it there
+        (`arrived`). The hub re-sends dispatches not yet answered; these it cannot."""
+        with self._lock:
+            sim = self.patrols.get(patrol_id)
+            if sim is None or state not in ("accepted", "arrived"):
+                return
+            sim.dispatch, sim.phase = payload, "responding"
+            site = payload.get("location") or {}
+            if state == "arrived":
+                if site.get("lat") is not None and site.get("lon") is not None:
+                    sim.lat, sim.lon = float(site["lat"]), float(site["lon"])
+                sim.phase, sim.phase_until = "handling", now + self.settings.handle_for_s
 
     def step(self, now: float, dt: float) -> list[tuple[str, bytes]]:
         """Advance every patrol by `dt` seconds; return the messages to publish."""

@@ -15,6 +15,9 @@ from psycopg_pool import ConnectionPool
 from hub.errors import StorageError
 
 CONNECT_TIMEOUT_S = 5
+# How long a caller waits for a pooled connection before `PoolTimeout` (the API's 503).
+# psycopg_pool's default, 30 s, held every request that long while the database was down.
+POOL_WAIT_S = 5.0
 
 
 def describe_server(url: str) -> str:
@@ -47,6 +50,7 @@ def open_pool(url: str, size: int) -> ConnectionPool:
         max_size=size,
         kwargs={"connect_timeout": CONNECT_TIMEOUT_S},
         name="gridhub",
+        timeout=POOL_WAIT_S,
         # A connection broken by a database restart is replaced, not handed out.
         check=ConnectionPool.check_connection,
         open=False,

@@ -93,7 +93,14 @@ def _upsert_camera(conn: Conn, camera: Camera, grid_id: str | None) -> None:
                source_url = excluded.source_url, source_kind = excluded.source_kind,
                lat = excluded.lat, lon = excluded.lon, grid_id = excluded.grid_id,
                enabled = excluded.enabled, analysis_fps = excluded.analysis_fps,
-               zones = excluded.zones, detectors = excluded.detectors, updated_at = now()""",
+               zones = excluded.zones, detectors = excluded.detectors, updated_at = now()
+           -- untouched when equal: updated_at moving restarts the camera's worker
+           WHERE (cameras.name, cameras.source_url, cameras.source_kind, cameras.lat,
+                  cameras.lon, cameras.grid_id, cameras.enabled, cameras.analysis_fps,
+                  cameras.zones, cameras.detectors)
+               IS DISTINCT FROM (excluded.name, excluded.source_url, excluded.source_kind,
+                  excluded.lat, excluded.lon, excluded.grid_id, excluded.enabled,
+                  excluded.analysis_fps, excluded.zones, excluded.detectors)""",
         row,
     )
 

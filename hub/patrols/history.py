@@ -1,0 +1,53 @@
+"""Position history when several hub instances share a broker: each fix stored once.
+
+Every instance subscribes to every fix for its live index (any of them may have
+to dispatch any patrol), so if each also stored what it receives, the history
+would hold one copy per instance. With `cluster.shared_history` the instances
+store fixes from an MQTT shared subscription instead (`$share/gridhub-history/…`
+on a connection of their own): the broker hands each fix to one of them.
+
+Fixes are parsed and checked as the ingest does; rejections are not counted
+here, since the instance's ingest sees and counts the same message.
+"""
+
+from __future__ import annotations
+
+import paho.mqtt.client as mqtt
+
+from hub.clock import Clock
+from hub.errors import PayloadError
+from hub.mqtt import MqttLink, topic_levels
+from hub.patrols.ingest import LOCATION_TOPIC, OWNTRACKS_TOPIC, PatrolIngest
+from hub.patrols.payloads import parse_native_location, parse_owntracks
+from hub.patrols.writer import PositionWriter
+
+SHARE_GROUP = "$share/gridhub-history/"
+
+
+class SharedHistory:
+    """Stores the fixes the broker hands this instance from the shared subscription."""
+
+    def __init__(self, ingest: PatrolIngest, writer: PositionWriter, clock: Clock) -> None:
+        self._ingest, self._writer, self._clock = ingest, writer, clock
+
+    def subscribe(self, link: MqttLink) -> None:
+        link.subscribe(SHARE_GROUP + LOCATION_TOPIC, self.on_location, qos=0)
+        link.subscribe(SHARE_GROUP + OWNTRACKS_TOPIC, self.on_owntracks, qos=0)
+
+    def on_location(self, message: mqtt.MQTTMessage) -> None:
+        try:
+            patrol_id = self._ingest.topic_patrol(message)
+            report = parse_native_location(patrol_id, message.payload, self._clock.now())
+        except PayloadError:
+            return
+        self._writer.put(report.fix)
+
+    def on_owntracks(self, message: mqtt.MQTTMessage) -> None:
+        try:
+            _, user, device = topic_levels(message, 3)
+            patrol_id = self._ingest.owntracks_patrol(user, device)
+            fix = parse_owntracks(patrol_id, message.payload, self._clock.now())
+        except PayloadError:
+            return
+        if fix is not None:
+            self._writer.put(fix)
