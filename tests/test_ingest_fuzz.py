@@ -392,3 +392,27 @@ def test_reply_of_another_patrol_is_refused(parts: Parts) -> None:
             parts.dispatcher.handle_reply("P02", Reply(dispatch_id, action, None))
         assert caught.value.reason == "unknown_dispatch"
     assert _dispatch_row(parts, dispatch_id)[0] in ("pending", "sent")
+
+
+def test_a_reply_that_fails_to_apply_is_counted(
+    parts: Parts, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug while applying a reply (on the reply queue's thread) is counted, and the
+    replies behind it are still applied."""
+    dispatch_id = _fresh_dispatch(parts, [])
+    real = parts.dispatcher.handle_reply
+
+    def broken(patrol_id: str, reply: Reply) -> None:
+        if reply.action == "arrive":
+            raise RuntimeError("a bug")
+        real(patrol_id, reply)
+
+    monkeypatch.setattr(parts.dispatcher, "handle_reply", broken)
+    for action in ("arrive", "accept"):
+        body = fz.encode({"dispatch_id": dispatch_id, "action": action})
+        _reply(parts, message("gridhub/patrols/P01/reply", body))
+    errors = _samples(parts.metrics, "gridhub_mqtt_handler_errors_total", "subscription",
+                      "gridhub/patrols/+/reply", "subscription")  # fmt: skip
+    assert errors == {"gridhub/patrols/+/reply": 1.0}
+    assert _dispatch_row(parts, dispatch_id)[0] == "accepted"
+    assert "a bug" in caplog.text

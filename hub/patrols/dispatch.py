@@ -42,7 +42,7 @@ from hub.mqtt import MqttLink, topic_levels, topic_of
 from hub.patrols.dispatch_rows import DispatchRow, dispatch_payload, dispatches_of
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import Reply, parse_reply
-from hub.patrols.replies import PatrolReply, ReplyQueue
+from hub.patrols.replies import RETRYABLE, PatrolReply, ReplyQueue
 from hub.throttle import ThrottledLog
 
 log = logging.getLogger(__name__)
@@ -319,6 +319,11 @@ class Dispatcher:
             self.handle_reply(item.patrol_id, item.reply)
         except PayloadError as exc:
             self._reject_reply(f"gridhub/patrols/{item.patrol_id}/reply", exc)
+        except RETRYABLE:
+            raise  # the queue holds the reply until the database answers
+        except Exception:  # the queue logs it and moves on; every reply is accounted for
+            self._metrics.mqtt_handler_errors.labels(REPLY_TOPIC).inc()
+            raise
 
     def _reject_reply(self, topic: str, exc: PayloadError) -> None:
         self._metrics.mqtt_rejected.labels("reply", exc.reason).inc()
