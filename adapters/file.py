@@ -12,8 +12,8 @@ import time
 from urllib.parse import unquote, urlsplit
 
 from adapters.pyav_stream import PyAvStream
-from hub.cameras.source import Capture, FrameSource, SourceInfo, SourceOptions
 from hub.errors import SourceEnded, SourceOpenError
+from hub.seams import Capture, FrameSource, SourceInfo, SourceOptions
 
 KIND = "file"
 

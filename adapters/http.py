@@ -19,8 +19,9 @@ from http.client import HTTPResponse
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from hub.cameras.source import Capture, FrameSource, Image, SourceInfo, SourceOptions, redact_url
+from hub.cameras.source import redact_url
 from hub.errors import CorruptFrame, SourceOpenError, SourceReadError
+from hub.seams import Capture, FrameSource, Image, SourceInfo, SourceOptions
 
 SOI, EOI = b"\xff\xd8", b"\xff\xd9"
 CHUNK = 64 * 1024

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hub.cases.feed import CaseEvent
 from hub.config import NotifierSpec, field_path
 from hub.errors import ConfigError, NotifyError
-from hub.mqtt import MqttLink
-from hub.notify.runner import NotifierContext
+from hub.infra.mqtt import MqttLink
+from hub.seams import NotifierContext
 
 KIND = "mqtt"
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from hub.cases.feed import CaseEvent
 from hub.config import NotifierSpec, field_path
 from hub.errors import ConfigError, NotifyError
-from hub.notify.runner import NotifierContext
+from hub.seams import NotifierContext
 
 KIND = "webhook"
 

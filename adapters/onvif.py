@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from adapters.rtsp import RtspSource
-from hub.cameras.source import Capture, FrameSource, SourceInfo, SourceOptions, redact_url
+from hub.cameras.source import redact_url
 from hub.errors import SourceOpenError, SourceReadError
+from hub.seams import Capture, FrameSource, SourceInfo, SourceOptions
 
 KIND = "onvif"
 

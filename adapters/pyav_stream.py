@@ -26,8 +26,9 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
 from adapters.stream_clock import StreamClock
-from hub.cameras.source import Capture, Image, SourceInfo, SourceOptions, redact_url
+from hub.cameras.source import redact_url
 from hub.errors import CorruptFrame, SourceEnded, SourceOpenError, SourceReadError
+from hub.seams import Capture, Image, SourceInfo, SourceOptions
 
 log = logging.getLogger(__name__)
 av.logging.set_level(None)  # FFmpeg's own log lines would print camera URLs with passwords

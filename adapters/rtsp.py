@@ -10,7 +10,7 @@ it and the worker reconnects.
 from __future__ import annotations
 
 from adapters.pyav_stream import PyAvStream
-from hub.cameras.source import Capture, FrameSource, SourceInfo, SourceOptions
+from hub.seams import Capture, FrameSource, SourceInfo, SourceOptions
 
 KIND = "rtsp"
 

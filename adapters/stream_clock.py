@@ -2,7 +2,7 @@
 
 When a frame is decoded says little about when it was taken: over RTSP on a busy
 machine or network, arrival times jitter by tens of milliseconds (measured by
-bench/system.py: a standard deviation of 13-18 ms at 25 fps on two shared cores),
+bench/system: a standard deviation of 13-18 ms at 25 fps on two shared cores),
 and a detector that fits motion against time — the thrown-object free-fall
 test — then sees no parabola at all. The presentation timestamps do not jitter.
 

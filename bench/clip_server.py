@@ -15,7 +15,7 @@ Mounts that share a file share its bytes in memory. Every second the server writ
 benchmark can tell a hub that fell behind from a server that did. It prints READY
 once it listens.
 
-Stream file (`gridhub.bench.au/1`, written by bench/system_clips.py): one JSON line
+Stream file (`gridhub.bench.au/1`, written by bench/system/clips.py): one JSON line
 `{"format", "fps", "width", "height", "frames"}`, then `frames` records of a 4-byte
 big-endian length and one Annex-B access unit (no B-frames; the first one an IDR
 with its SPS and PPS).

@@ -24,7 +24,7 @@ import numpy.typing as npt  # noqa: E402
 
 from detectors.backends.base import ModelSettings, ObjectModel, load_model  # noqa: E402
 from detectors.backends.export import export_onnx  # noqa: E402
-from detectors.evaluation.fire_lane_clips import VTEST  # noqa: E402
+from evaluation.fire_lane.clips import VTEST  # noqa: E402
 
 
 def frames(count: int) -> list[npt.NDArray[np.uint8]]:

@@ -28,8 +28,8 @@ from bench.ingest import PATROLS, publish
 from hub.cases.store import NewCase, open_case
 from hub.cases.workflow import CaseAction, apply
 from hub.hub import Hub, open_hub
-from hub.mqtt import BrokerAddress
-from hub.runtime import Endpoints
+from hub.infra.mqtt import BrokerAddress
+from hub.infra.runtime import Endpoints
 
 SIDE = 20
 

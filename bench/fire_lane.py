@@ -35,9 +35,9 @@ import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
 
 from detectors.backends.export import export_onnx  # noqa: E402
-from detectors.evaluation.fire_lane_clips import LANE, VTEST, Episode, draw_object  # noqa: E402
 from detectors.fire_lane import FireLanePlugin  # noqa: E402
 from detectors.zones.episodes import Continuity, EpisodeRules, EpisodeTimer, Event  # noqa: E402
+from evaluation.fire_lane.clips import LANE, VTEST, Episode, draw_object  # noqa: E402
 from hub.clock import FakeClock  # noqa: E402
 from hub.config import Camera  # noqa: E402
 from hub.model import Frame  # noqa: E402

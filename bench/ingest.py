@@ -28,9 +28,9 @@ from psycopg_pool import ConnectionPool
 from bench.common import fresh_database, percentile, private_broker, synthetic_city
 from hub.clock import SystemClock
 from hub.hub import topology_of
-from hub.metrics import HubMetrics
+from hub.infra.metrics import HubMetrics
+from hub.infra.mqtt import BrokerAddress, MqttLink
 from hub.model import PatrolFix
-from hub.mqtt import BrokerAddress, MqttLink
 from hub.patrols.index import PatrolIndex
 from hub.patrols.ingest import PatrolIngest
 from hub.patrols.writer import PositionWriter

@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hub.cameras.worker import CameraWorker
-    from hub.detect import Detector
     from hub.model import Alert, Frame
+    from hub.seams import Detector
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -91,10 +91,11 @@ def child_decode(clip: str, paced: bool) -> dict[str, float]:
 
 def _workers(clip: str, count: int, detect: bool, evidence_fps: float) -> list[CameraWorker]:
     from hub.cameras.evidence import EvidenceSettings
-    from hub.cameras.source import SourceOptions, make_source
+    from hub.cameras.source import make_source
     from hub.cameras.worker import CameraWorker, WorkerParts, WorkerSettings
     from hub.clock import SystemClock
     from hub.plugins import load_registry
+    from hub.seams import SourceOptions
 
     class NullDetector:
         kind = "null"
@@ -154,11 +155,12 @@ def run_child(*args: str) -> dict[str, Any]:
 
 def reconnect_times(restarts: int) -> list[float]:
     from hub.cameras.manager import worker_settings
-    from hub.cameras.source import SourceOptions, make_source
+    from hub.cameras.source import make_source
     from hub.cameras.worker import CameraWorker, WorkerParts
     from hub.clock import SystemClock
     from hub.config import VideoSettings
     from hub.plugins import load_registry
+    from hub.seams import SourceOptions
     from tests.camera_support import NullDetector, RtspServer, gst_rtsp_available, wait_for
     from tests.conftest import free_port
 

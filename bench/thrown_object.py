@@ -26,10 +26,10 @@ os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "threads;1")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from detectors.thrown_object.clips import render_clip  # noqa: E402
-from detectors.thrown_object.evaluation import build_detector  # noqa: E402
-from detectors.thrown_object.plan import ClipSettings  # noqa: E402
-from detectors.thrown_object.sidecar import ClipTruth, read_truth, write_truth  # noqa: E402
+from evaluation.thrown_object.clips import render_clip  # noqa: E402
+from evaluation.thrown_object.plan import ClipSettings  # noqa: E402
+from evaluation.thrown_object.scoring import build_detector  # noqa: E402
+from evaluation.thrown_object.sidecar import ClipTruth, read_truth, write_truth  # noqa: E402
 from hub.model import Frame  # noqa: E402
 
 SEED = 424243  # overcast, a ball from floor 7 or so, a bird and an insect about

@@ -1,4 +1,4 @@
-"""The `gridhub` command: run a site, the demo, migrations and config checks.
+"""The `gridhub` command: run a site, migrations, config checks, users; plugins add the rest.
 
 Every failure a person can fix (a missing file, an unreachable server, a port
 in use) is a `HubError`, printed as one ``gridhub: error: …`` line with exit
@@ -12,18 +12,16 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 from hub import __version__
 from hub.auth import ROLES, add_user, issue_token
 from hub.config import json_schema, load_site
 from hub.errors import HubError
-from hub.mqtt import BrokerAddress
-from hub.patrols.simulator import PatrolSimulator, SimSettings
+from hub.infra.runtime import service_endpoints
 from hub.plugins import load_registry
-from hub.runtime import service_endpoints
-from hub.serve import probe_broker, run_migrations, serve, timeseries_policy
+from hub.seams import CliHooks
+from hub.serve import run_migrations, serve, timeseries_policy
 from hub.storage.db import connect
 from hub.storage.migrate import MigrationReport
 from hub.storage.timescale import TimeseriesPolicy
@@ -75,31 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     run.set_defaults(command=cmd_run)
 
-    demo = commands.add_parser("demo", help="run the demo site on embedded services")
-    demo.add_argument("--config", type=Path, default=DEMO_CONFIG, help="site YAML file")
-    demo.add_argument("--port", type=int, default=None, help="HTTP port (default: the file's)")
-    demo.set_defaults(command=cmd_demo)
-
     _add_db_commands(commands)
     _add_config_commands(commands)
-    _add_patrol_commands(commands)
     _add_user_commands(commands)
     _add_plugin_commands(commands)
     return parser
-
-
-@dataclass(frozen=True, slots=True)
-class CliHooks:
-    """Where `gridhub.cli` plugins add their commands.
-
-    A plugin's entry point is a callable taking a `CliHooks`; it adds parsers to
-    `commands` (top level), `evaluations` (`gridhub eval NAME`) or `clip_makers`
-    (`gridhub eval make-clips NAME`) and sets ``command=`` on each.
-    """
-
-    commands: argparse._SubParsersAction[argparse.ArgumentParser]
-    evaluations: argparse._SubParsersAction[argparse.ArgumentParser]
-    clip_makers: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _add_plugin_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -126,38 +104,6 @@ def _add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     db_migrate.add_argument("--config", type=Path, help="site YAML file (for the database URL)")
     db_migrate.add_argument("--url", help="postgresql:// URL (overrides the config)")
     db_migrate.set_defaults(command=cmd_db_migrate)
-
-
-def _add_patrol_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    patrol = commands.add_parser("patrol", help="patrol tools")
-    patrol_commands = patrol.add_subparsers(title="patrol commands", metavar="COMMAND",
-                                            required=True)  # fmt: skip
-    simulate = patrol_commands.add_parser(
-        "simulate", help="simulated patrols that walk, report and answer dispatches"
-    )
-    simulate.add_argument("--config", type=Path, default=DEMO_CONFIG, help="site YAML file")
-    simulate.add_argument("--count", type=int, help="how many of the site's patrols (default all)")
-    simulate.add_argument("--mqtt-url", help="broker (default: the site's, or its embedded port)")
-    simulate.add_argument("--duration", type=float, help="seconds to run (default: until Ctrl-C)")
-    simulate.add_argument("--report-every", type=float, default=5.0, help="seconds between fixes")
-    simulate.add_argument("--seed", type=int, default=0, help="random seed for the walks")
-    simulate.set_defaults(command=cmd_patrol_simulate)
-
-
-def cmd_patrol_simulate(args: argparse.Namespace) -> int:
-    site = load_site(args.config)
-    url = args.mqtt_url or (
-        site.mqtt.url.get_secret_value() if site.mqtt.url
-        else f"mqtt://127.0.0.1:{site.mqtt.embedded_port}"
-    )  # fmt: skip
-    probe_broker(url)
-    settings = SimSettings(report_every_s=args.report_every)
-    simulator = PatrolSimulator(site, args.count, args.seed, settings)
-    log.info(
-        "simulating %d patrols on %s", len(simulator.patrols), BrokerAddress.parse(url).describe()
-    )
-    simulator.run(url, args.duration)
-    return 0
 
 
 def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -238,13 +184,6 @@ def _print_report(report: MigrationReport) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     site = load_site(args.config)
     serve(site, args.host or site.api.host, args.port or site.api.port, wait_s=args.wait)
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    site = load_site(args.config)
-    port = args.port if args.port is not None else site.api.port
-    serve(site, site.api.host, port, demo=True)
     return 0
 
 

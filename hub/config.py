@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from hub.errors import ConfigError
-from hub.site_yaml import read_site_yaml
+from hub.infra.site_yaml import read_site_yaml
 
 GridLevel = Literal["street", "community", "grid", "micro_grid"]
 # Which level a grid's parent must have; streets have none.

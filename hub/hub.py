@@ -20,30 +20,30 @@ from typing import Protocol
 
 from psycopg_pool import ConnectionPool
 
+from hub.alerts.intake import AlertIntake
+from hub.alerts.sensors import SensorIngest
+from hub.alerts.sink import CaseSink
 from hub.cameras.leases import CameraLeases, this_instance
 from hub.cameras.manager import CameraManager, ManagerParts
 from hub.cameras.metrics import CameraCollector
 from hub.cases.feed import EventFeed
-from hub.cases.intake import AlertIntake
-from hub.cases.sink import CaseSink
 from hub.cases.sla import SlaMonitor
 from hub.clock import Clock, SystemClock
 from hub.config import SiteConfig
-from hub.detect import AlertSink
+from hub.dispatch.dispatcher import Dispatcher
 from hub.errors import ConfigError
 from hub.geo import GridIndex, GridNode, GridTopology
-from hub.metrics import HubMetrics
+from hub.infra.metrics import HubMetrics
+from hub.infra.mqtt import MqttLink
+from hub.infra.runtime import Endpoints
 from hub.model import GridInfo
-from hub.mqtt import MqttLink
-from hub.notify.runner import NotifierContext, NotifierRunner, build_runners
-from hub.patrols.dispatch import Dispatcher
+from hub.notify.runner import NotifierRunner, build_runners
 from hub.patrols.history import SharedHistory
 from hub.patrols.index import AvailabilityRules, PatrolIndex
 from hub.patrols.ingest import PatrolIngest
 from hub.patrols.writer import PositionWriter
 from hub.plugins import load_registry
-from hub.runtime import Endpoints
-from hub.sensors import SensorIngest
+from hub.seams import AlertSink, NotifierContext
 from hub.storage.db import open_pool
 from hub.storage.site_repo import grid_index, list_grids, list_patrols, sync_site
 

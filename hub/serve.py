@@ -1,29 +1,25 @@
-"""Running the hub: services, migrations, the HTTP server, and the demo's simulated world.
+"""Running the hub: services, migrations and the HTTP server.
 
 `serve()` is what `gridhub run` and `gridhub demo` do: fail early on a taken
 port, start embedded services where none are configured, wait for the database
-and broker, migrate, open the hub and serve the API until interrupted. The demo
-adds simulated patrols, rendered camera scenes and a simulated duty operator.
+and broker, migrate, open the hub and serve the API until interrupted. A caller
+may attach more to the running hub (`Attach`): the demo adds its simulated world
+that way (demo/world.py).
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 
-from hub.auth import add_user
 from hub.config import SiteConfig
-from hub.demo_operator import DutyOperator
-from hub.demo_scenes import DemoScenes
 from hub.errors import HubError
 from hub.hub import Hub, open_hub
-from hub.mqtt import BrokerAddress
-from hub.patrols.simulator import PatrolSimulator
-from hub.runtime import Endpoints, service_endpoints
+from hub.infra.mqtt import BrokerAddress
+from hub.infra.runtime import Endpoints, service_endpoints
 from hub.storage.db import connect
 from hub.storage.migrate import MigrationReport, migrate
 from hub.storage.timescale import TimeseriesPolicy
@@ -43,7 +39,13 @@ def timeseries_policy(site: SiteConfig) -> TimeseriesPolicy:
     )
 
 
-def serve(site: SiteConfig, host: str, port: int, wait_s: float = 0.0, demo: bool = False) -> None:
+# Starts something beside a running hub, stopped through the ExitStack before the hub.
+Attach = Callable[[Hub, Endpoints, ExitStack], None]
+
+
+def serve(
+    site: SiteConfig, host: str, port: int, wait_s: float = 0.0, attach: Attach | None = None
+) -> None:
     """Start services, migrate, and serve the API until interrupted."""
     import uvicorn
 
@@ -55,59 +57,10 @@ def serve(site: SiteConfig, host: str, port: int, wait_s: float = 0.0, demo: boo
         report = run_migrations(endpoints.database_url, timeseries_policy(site))
         log.info("database schema at version %04d", report.current_version)
         with open_hub(site, endpoints) as hub, ExitStack() as extras:
-            if demo:
-                start_demo(hub, endpoints, extras)
             _announce(site, endpoints, host, port)
-            if demo:
-                log.info("demo login: %s / %s (operator), %s / %s (admin)",
-                         *DEMO_USERS["operator"], *DEMO_USERS["admin"])  # fmt: skip
+            if attach is not None:
+                attach(hub, endpoints, extras)
             uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
-
-
-# Local demo accounts (the demo listens on loopback only): role -> (name, password).
-DEMO_USERS = {"operator": ("operator", "gridhub-demo"), "admin": ("admin", "gridhub-demo")}
-
-
-def start_demo(hub: Hub, endpoints: Endpoints, extras: ExitStack) -> None:
-    """The demo's simulated world: patrols, logins, camera scenes and a duty operator
-    (stopped through `extras`, before the hub)."""
-    extras.enter_context(simulated_patrols(hub, endpoints.broker_url))
-    ensure_demo_users(hub)
-    for part in (DemoScenes(hub), DutyOperator(hub)):
-        part.start()
-        extras.callback(part.stop)
-
-
-def ensure_demo_users(hub: Hub) -> None:
-    """The demo's operator and admin logins, created once."""
-    with hub.pool.connection() as conn:
-        for role, (name, password) in DEMO_USERS.items():
-            if conn.execute("SELECT 1 FROM users WHERE name = %s", (name,)).fetchone() is None:
-                add_user(conn, name, role, password=password)
-
-
-@contextmanager
-def simulated_patrols(hub: Hub, broker_url: str) -> Iterator[PatrolSimulator]:
-    """Run the site's patrols as simulated devices in a thread, for the demo; they take up
-    the dispatches they had accepted when the demo last stopped."""
-    simulator = PatrolSimulator(hub.site)
-    with hub.pool.connection() as conn:
-        held = conn.execute(
-            "SELECT patrol_id, payload, state FROM dispatches"
-            " WHERE state IN ('accepted', 'arrived') ORDER BY id"
-        ).fetchall()
-    for patrol_id, payload, state in held:
-        simulator.resume(str(patrol_id), dict(payload), str(state), time.monotonic())
-    thread = threading.Thread(
-        target=simulator.run, args=(broker_url,), name="patrol-simulator", daemon=True
-    )
-    thread.start()
-    log.info("simulating %d patrols (%d resume a dispatch)", len(simulator.patrols), len(held))
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
-        thread.join(timeout=5)
 
 
 def wait_for_services(endpoints: Endpoints, wait_s: float) -> None:

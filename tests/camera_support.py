@@ -15,10 +15,10 @@ import av
 import numpy as np
 import pytest
 
-from hub.cameras.source import Capture, Image, SourceInfo
 from hub.clock import Clock, SystemClock
 from hub.errors import SourceOpenError, SourceReadError
 from hub.model import Alert, Frame
+from hub.seams import Capture, Image, SourceInfo
 from tests.conftest import _unavailable, free_port
 
 SYSTEM_PYTHON = "/usr/bin/python3"

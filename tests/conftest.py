@@ -31,8 +31,8 @@ from hub.auth import add_user, issue_token
 from hub.clock import Clock
 from hub.config import SiteConfig, load_site
 from hub.hub import Hub, open_hub
-from hub.mqtt import BrokerAddress, close_client
-from hub.runtime import Endpoints
+from hub.infra.mqtt import BrokerAddress, close_client
+from hub.infra.runtime import Endpoints
 from hub.storage.migrate import migrate
 from hub.storage.timescale import TimeseriesPolicy
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from detectors.evaluation.fire_lane_clips import VTEST
+from evaluation.fire_lane.clips import VTEST
 from tests.conftest import _unavailable
 
 os.environ.setdefault("YOLO_OFFLINE", "1")

@@ -21,9 +21,9 @@ from hub.api.app import create_app
 from hub.cameras import media
 from hub.config import Camera, load_site
 from hub.hub import open_hub
+from hub.infra.mqtt import BrokerAddress
+from hub.infra.runtime import Endpoints
 from hub.model import Alert, EvidenceRef
-from hub.mqtt import BrokerAddress
-from hub.runtime import Endpoints
 from hub.storage import camera_repo
 from tests.camera_support import (
     RTSP_PASSWORD,

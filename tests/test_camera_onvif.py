@@ -18,9 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hub.cameras.source import SourceOptions, make_source
+from hub.cameras.source import make_source
 from hub.errors import SourceOpenError
 from hub.plugins import load_registry
+from hub.seams import SourceOptions
 from tests.camera_support import (
     RTSP_PASSWORD,
     RTSP_USER,

@@ -13,12 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
-from hub.cameras.source import SourceOptions, make_source
+from hub.cameras.source import make_source
 from hub.cameras.worker import CameraWorker, WorkerParts, WorkerSettings
 from hub.clock import SystemClock
 from hub.errors import SourceOpenError
 from hub.hub import Hub
 from hub.plugins import load_registry
+from hub.seams import SourceOptions
 from tests.camera_support import (
     RTSP_PASSWORD,
     CollectingSink,

@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 from hub.cameras import media
-from hub.cameras.source import FrameSource, SourceOptions, make_source, redact_url, scheme_of
+from hub.cameras.source import make_source, redact_url, scheme_of
 from hub.cameras.worker import CameraWorker, WorkerParts, WorkerSettings
 from hub.clock import SystemClock
 from hub.errors import CorruptFrame, SourceEnded, SourceOpenError
 from hub.plugins import load_registry
+from hub.seams import FrameSource, SourceOptions
 from tests.camera_support import CollectingSink, make_clip, wait_for
 
 REGISTRY = load_registry(["gridhub.sources"])

@@ -15,7 +15,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from hub.demo_operator import ACTOR
+from demo.operator import ACTOR
 from tests.conftest import free_port, wait_until, write_site
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from demo.operator import ACTOR, NOTE, SCORE, DutyOperator
 from hub.cases.store import NewCase, get_case, open_case
 from hub.clock import FakeClock
-from hub.demo_operator import ACTOR, NOTE, SCORE, DutyOperator
 from hub.hub import Hub
 from hub.model import Alert
 from hub.patrols.payloads import Reply

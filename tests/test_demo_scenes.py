@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hub.demo_scenes import FACADE_CAMERA, SCENES, install_scene, render_lane_scene, render_scene
+from demo.scenes import FACADE_CAMERA, SCENES, install_scene, render_lane_scene, render_scene
 from tests.conftest import HubFactory, wait_until
 
 pytestmark = pytest.mark.slow

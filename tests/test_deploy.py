@@ -20,7 +20,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.mqtt import close_client
+from hub.infra.mqtt import close_client
 from tests.conftest import REPO, free_port
 
 DEPLOY = REPO / "deploy" / "mosquitto"

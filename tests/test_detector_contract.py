@@ -8,9 +8,9 @@ import pytest
 
 from hub.clock import FakeClock
 from hub.config import Camera
-from hub.detect import DetectorPlugin
 from hub.errors import ConfigError
 from hub.plugins import load_registry
+from hub.seams import DetectorPlugin
 
 PLUGINS = load_registry(["gridhub.detectors"]).plugins["gridhub.detectors"]
 

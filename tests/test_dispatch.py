@@ -13,8 +13,8 @@ import pytest
 from hub.cases.store import NewCase, get_case, open_case
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import FakeClock
+from hub.dispatch.dispatcher import DispatchOutcome
 from hub.hub import Hub
-from hub.patrols.dispatch import DispatchOutcome
 from tests.conftest import PATROL_POSITIONS, Device, HubFactory, metric, wait_until
 
 CASE_AT = (30.2725, 120.1425)  # 清河一网格 (WT-QH-01-A)

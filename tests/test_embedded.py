@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from hub.config import load_site
-from hub.embedded import EmbeddedBroker, EmbeddedPostgres
 from hub.errors import EmbeddedServiceError
-from hub.mqtt import MqttLink
+from hub.infra.embedded import EmbeddedBroker, EmbeddedPostgres
+from hub.infra.mqtt import MqttLink
 from hub.storage.migrate import migrate
 from hub.storage.site_repo import grid_index, list_grids, sync_site
 from hub.storage.timescale import TimeseriesPolicy

@@ -39,8 +39,8 @@ from hub.cameras.metrics import CameraCollector
 from hub.cameras.worker import CameraWorker, WorkerParts, WorkerSettings
 from hub.clock import SystemClock
 from hub.hub import Hub
+from hub.infra.ticker import Ticker
 from hub.model import Alert, Frame
-from hub.ticker import Ticker
 from tests.camera_support import ScriptedSource
 from tests.conftest import HubFactory, _unavailable, auth_headers, metric, wait_until
 

@@ -25,9 +25,9 @@ from hub.api.app import create_app
 from hub.cases.store import NewCase, open_case
 from hub.cases.workflow import CaseAction, apply
 from hub.config import SiteConfig, load_site
-from hub.embedded import EmbeddedPostgres
 from hub.hub import Hub, open_hub
-from hub.runtime import Endpoints
+from hub.infra.embedded import EmbeddedPostgres
+from hub.infra.runtime import Endpoints
 from hub.storage.migrate import migrate
 from hub.storage.timescale import TimeseriesPolicy
 from tests.conftest import DEMO_CONFIG, Device, auth_headers, metric, wait_until

@@ -14,9 +14,9 @@ import numpy.typing as npt
 import pytest
 
 from detectors.detections import Detections
-from detectors.evaluation.fire_lane_clips import LANE, Episode, draw_object
 from detectors.fire_lane import CLEARED_KIND, KIND, FireLaneDetector, FireLanePlugin
 from detectors.tracking import ByteTracker
+from evaluation.fire_lane.clips import LANE, Episode, draw_object
 from hub.clock import FakeClock
 from hub.config import Camera
 from hub.errors import ConfigError, ModelError

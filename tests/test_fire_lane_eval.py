@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from detectors.cli import parse_seeds
-from detectors.evaluation.fire_lane_clips import LANE, ClipTruth, Episode, plan
-from detectors.evaluation.fire_lane_eval import score, table
+from evaluation.fire_lane.cli import parse_seeds
+from evaluation.fire_lane.clips import LANE, ClipTruth, Episode, plan
+from evaluation.fire_lane.scoring import score, table
 from hub.errors import HubError
 
 A, C = "fire_lane", "fire_lane_cleared"

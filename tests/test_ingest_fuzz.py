@@ -22,21 +22,21 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from psycopg_pool import ConnectionPool
 
+from hub.alerts.sensors import SensorIngest
 from hub.cases.store import NewCase, open_case
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import FakeClock
 from hub.config import load_site
+from hub.dispatch.dispatcher import REPLY_RULES, Dispatcher
 from hub.errors import PayloadError
 from hub.hub import topology_of
-from hub.metrics import HubMetrics
+from hub.infra.metrics import HubMetrics
+from hub.infra.mqtt import MqttLink
 from hub.model import Alert
-from hub.mqtt import MqttLink
-from hub.patrols.dispatch import REPLY_RULES, Dispatcher
 from hub.patrols.index import AvailabilityRules, PatrolIndex
 from hub.patrols.ingest import PatrolIngest
 from hub.patrols.payloads import REPLY_ACTIONS, Reply, parse_reply
 from hub.patrols.writer import PositionWriter
-from hub.sensors import SensorIngest
 from hub.storage.db import open_pool
 from hub.storage.site_repo import list_grids, list_patrols, sync_site
 from tests import fuzz_strategies as fz

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from detectors.evaluation.fire_lane_clips import load_truth
-from detectors.evaluation.fire_lane_eval import run_clip
-from detectors.evaluation.lane_scene import (
+from evaluation.fire_lane.clips import load_truth
+from evaluation.fire_lane.scene import (
     DRIVE_IN_S,
     PARK_V,
     WARMUP_S,
@@ -18,6 +17,7 @@ from detectors.evaluation.lane_scene import (
     truth_of,
     walkers,
 )
+from evaluation.fire_lane.scoring import run_clip
 from hub.cli import main
 
 SETTINGS = SceneSettings()

@@ -8,7 +8,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from hub.errors import BrokerError
-from hub.mqtt import BrokerAddress, MqttLink
+from hub.infra.mqtt import BrokerAddress, MqttLink
 from tests.conftest import free_port, wait_until
 
 

@@ -14,8 +14,8 @@ import pytest
 
 from hub.config import NotifierSpec, load_site
 from hub.errors import ConfigError
-from hub.mqtt import MqttLink
-from hub.notify.runner import NotifierContext
+from hub.infra.mqtt import MqttLink
+from hub.seams import NotifierContext
 from tests.conftest import DEMO_CONFIG, Device, HubFactory, metric, wait_until
 from tests.test_alerts import _alert
 

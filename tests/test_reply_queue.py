@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import psycopg
 
+from hub.dispatch.replies import PatrolReply, ReplyQueue
 from hub.patrols.payloads import Reply
-from hub.patrols.replies import PatrolReply, ReplyQueue
 from tests.conftest import wait_until
 
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hub.alerts.sensors import Reading, SensorIngest, parse_reading
 from hub.clock import FakeClock
 from hub.config import Location, Sensor
 from hub.errors import PayloadError
-from hub.metrics import HubMetrics
+from hub.infra.metrics import HubMetrics
 from hub.model import Alert
-from hub.sensors import Reading, SensorIngest, parse_reading
 from tests.conftest import Device, HubFactory, metric, wait_until
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ import threading
 
 from shapely.geometry import Point
 
+from demo.patrols import PatrolSimulator, SimSettings
 from hub.cases.store import get_case
 from hub.config import load_site
-from hub.patrols.simulator import PatrolSimulator, SimSettings
 from tests.conftest import DEMO_CONFIG, HubFactory, wait_until
 from tests.test_dispatch import _accepted_case
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub.cli import main
-from hub.site_yaml import MAX_SITE_FILE_BYTES
+from hub.infra.site_yaml import MAX_SITE_FILE_BYTES
 
 LAUGHS = "\n".join(
     ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']

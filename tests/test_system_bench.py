@@ -1,6 +1,6 @@
 """The system benchmark runs end to end: one camera, five patrols, a latency reported.
 
-Not timed: it checks that every part of bench/system.py works together (RTSP
+Not timed: it checks that every part of bench/system works together (RTSP
 server, hub process, patrol devices, operator, readings, latency query) on a
 small frame size and a short window, and that what it reports adds up.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import bench.common
-from bench import system
+from bench.system import run as system
 from tests.camera_support import gst_rtsp_available
 from tests.conftest import _unavailable
 

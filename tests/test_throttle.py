@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from hub.clock import FakeClock
-from hub.throttle import ThrottledLog
+from hub.infra.throttle import ThrottledLog
 
 
 def test_once_per_interval_with_a_count_of_the_rest(caplog: pytest.LogCaptureFixture) -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from detectors.thrown_object.clips import render_clip
-from detectors.thrown_object.evaluation import run_clip, run_directory
-from detectors.thrown_object.plan import ClipSettings
-from detectors.thrown_object.sidecar import ClipTruth, read_truth, write_truth
+from evaluation.thrown_object.clips import render_clip
+from evaluation.thrown_object.plan import ClipSettings
+from evaluation.thrown_object.scoring import run_clip, run_directory
+from evaluation.thrown_object.sidecar import ClipTruth, read_truth, write_truth
 from hub.cli import main
 
 SMALL = ClipSettings(width=640, height=360, fps=25.0, duration_s=4.0)
@@ -50,7 +50,7 @@ def test_the_alert_carries_trajectory_floor_and_column(tmp_path: Path) -> None:
     import cv2
     import numpy as np
 
-    from detectors.thrown_object.evaluation import build_detector
+    from evaluation.thrown_object.scoring import build_detector
     from hub.model import Frame
 
     video, truth = clip(tmp_path, THROW_SEED, True)
@@ -138,8 +138,8 @@ def test_cli_rejects_bad_settings(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def _tiny_truth() -> ClipTruth:
-    from detectors.thrown_object.clips import EPOCH
     from detectors.thrown_object.config import FloorCalibration
+    from evaluation.thrown_object.clips import EPOCH
 
     return ClipTruth(
         clip="clip_0000.mp4", source="generated", width=64, height=36, fps=25.0, frames=1,

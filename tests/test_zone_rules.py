@@ -15,10 +15,10 @@ import pytest
 from detectors.detections import Detections
 from hub.clock import FakeClock
 from hub.config import Camera
-from hub.detect import Detector, DetectorPlugin
 from hub.errors import ConfigError
 from hub.model import Alert, Frame
 from hub.plugins import load_registry
+from hub.seams import Detector, DetectorPlugin
 from tests.detect_support import person_weights
 
 ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)

@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from hub.api.deps import HubDep, Integrator, Viewer
 from hub.cameras.health import CameraHealth
-from hub.cameras.source import Capture
 from hub.cameras.worker import CameraWorker
 from hub.config import Camera, DetectorSpec, Location, Zone, field_path
 from hub.hub import Hub
 from hub.model import CameraInfo
+from hub.seams import Capture
 from hub.storage import camera_repo
 from hub.storage.site_repo import list_cameras
 

@@ -17,20 +17,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from hub.cameras.source import (
-    Capture,
-    FrameSource,
-    SourceOptions,
-    make_source,
-    redact_url,
-    scheme_of,
-)
+from hub.cameras.source import make_source, redact_url, scheme_of
 from hub.config import Camera, field_path, load_site
 from hub.errors import ConfigError, CorruptFrame, HubError
 from hub.plugins import load_registry
+from hub.seams import Capture, FrameSource, SourceOptions
 
 if TYPE_CHECKING:
-    from hub.cli import CliHooks
+    from hub.seams import CliHooks
 
 MAX_CORRUPT = 50  # undecodable pictures tolerated while probing
 
@@ -108,7 +102,7 @@ def _measure(source: FrameSource, first: Capture, seconds: float) -> tuple[int, 
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from hub.runtime import service_endpoints
+    from hub.infra.runtime import service_endpoints
     from hub.storage import camera_repo
     from hub.storage.db import connect
     from hub.storage.site_repo import grid_index, list_grids, sync_site

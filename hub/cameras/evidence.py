@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from hub.cameras.source import Capture, Image
 from hub.errors import EvidenceWriteError
 from hub.model import Alert, EvidenceRef
+from hub.seams import Capture, Image
 
 log = logging.getLogger(__name__)
 

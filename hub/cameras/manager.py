@@ -27,14 +27,14 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from hub.cameras.evidence import EvidenceSettings, EvidenceStore
 from hub.cameras.health import CameraHealth
 from hub.cameras.leases import CameraLeases, LeaseView
-from hub.cameras.source import SourceOptions, make_source, redact_url
+from hub.cameras.source import make_source, redact_url
 from hub.cameras.worker import CameraWorker, WorkerParts, WorkerSettings
 from hub.clock import Clock
 from hub.config import Camera, VideoSettings
-from hub.detect import AlertSink, Detector, DetectorPlugin
 from hub.errors import HubError
-from hub.mqtt import MqttLink
+from hub.infra.mqtt import MqttLink
 from hub.plugins import Registry
+from hub.seams import AlertSink, Detector, DetectorPlugin, SourceOptions
 from hub.storage.camera_repo import CameraRow, load_cameras
 
 log = logging.getLogger(__name__)

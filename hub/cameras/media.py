@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 
 from hub.cameras.evidence import StoredPicture
-from hub.cameras.source import Image
 from hub.errors import EvidenceError, EvidenceWriteError
+from hub.seams import Image
 
 Overlay = tuple[tuple[tuple[float, float], ...], ...]
 ALERT_COLOUR = (0, 0, 255)  # BGR red

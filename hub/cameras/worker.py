@@ -27,11 +27,10 @@ from datetime import timedelta
 from hub.cameras.evidence import ClipWindow, EvidenceSettings, EvidenceStore, RingBuffer
 from hub.cameras.health import Backoff, CameraHealth, HealthTracker
 from hub.cameras.queue import DropOldestQueue
-from hub.cameras.source import Capture, FrameSource, Image
 from hub.clock import Clock
-from hub.detect import AlertSink, Detector
 from hub.errors import CorruptFrame, EvidenceError, EvidenceWriteError, SourceError
 from hub.model import Alert, EvidenceRef, Frame
+from hub.seams import AlertSink, Capture, Detector, FrameSource, Image
 
 log = logging.getLogger(__name__)
 OFFLINE_KIND = "camera_offline"

@@ -19,7 +19,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
-from hub.ticker import Ticker
+from hub.infra.ticker import Ticker
 
 log = logging.getLogger(__name__)
 

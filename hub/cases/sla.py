@@ -21,8 +21,8 @@ from psycopg_pool import ConnectionPool
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import Clock
 from hub.config import SiteConfig
-from hub.metrics import HubMetrics
-from hub.ticker import Ticker
+from hub.infra.metrics import HubMetrics
+from hub.infra.ticker import Ticker
 
 log = logging.getLogger(__name__)
 

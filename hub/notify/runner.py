@@ -13,42 +13,19 @@ goes on: one dead webhook never stalls the others, nor the hub.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from psycopg_pool import ConnectionPool
 
 from hub.cases.feed import CaseEvent, events_after, last_event_id
-from hub.config import NotifierSpec, SiteConfig
+from hub.config import SiteConfig
 from hub.errors import HubError, NotifyError
-from hub.metrics import HubMetrics
-from hub.mqtt import MqttLink
+from hub.infra.metrics import HubMetrics
+from hub.infra.ticker import Ticker
 from hub.plugins import Registry
-from hub.ticker import Ticker
+from hub.seams import Notifier, NotifierContext
 
 log = logging.getLogger(__name__)
-
-
-class Notifier(Protocol):
-    """Sends one case event somewhere; raises `NotifyError` when it could not."""
-
-    def notify(self, event: CaseEvent) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class NotifierContext:
-    """What a notifier plugin may use."""
-
-    site: SiteConfig
-    mqtt: MqttLink
-
-
-class NotifierPlugin(Protocol):
-    """What a `gridhub.notifiers` entry point loads."""
-
-    kind: str
-
-    def build(self, spec: NotifierSpec, context: NotifierContext) -> Notifier: ...
 
 
 class NotifierRunner:

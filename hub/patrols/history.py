@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 
 from hub.clock import Clock
 from hub.errors import PayloadError
-from hub.mqtt import MqttLink, topic_levels
+from hub.infra.mqtt import MqttLink, topic_levels
 from hub.patrols.ingest import LOCATION_TOPIC, OWNTRACKS_TOPIC, PatrolIngest
 from hub.patrols.payloads import parse_native_location, parse_owntracks
 from hub.patrols.writer import PositionWriter

@@ -29,13 +29,13 @@ from psycopg_pool import ConnectionPool
 
 from hub.clock import Clock
 from hub.errors import PayloadError
-from hub.metrics import HubMetrics
+from hub.infra.metrics import HubMetrics
+from hub.infra.mqtt import MqttLink, topic_levels, topic_of
+from hub.infra.throttle import ThrottledLog
 from hub.model import PatrolFix, PatrolInfo
-from hub.mqtt import MqttLink, topic_levels, topic_of
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import parse_native_location, parse_owntracks, parse_status
 from hub.patrols.writer import PositionWriter
-from hub.throttle import ThrottledLog
 
 log = logging.getLogger(__name__)
 

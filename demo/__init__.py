@@ -1,0 +1,1 @@
+"""The demo site: rendered camera scenes, simulated patrols and a simulated duty operator."""

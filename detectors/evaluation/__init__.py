@@ -1,1 +1,0 @@
-"""Evaluation clips and scoring for the fire-lane detector (`gridhub eval ... fire-lane`)."""

@@ -1,0 +1,1 @@
+"""Evaluation clips, scoring and reports for each scenario (outside the runtime)."""

@@ -1,0 +1,1 @@
+"""Fire-lane evaluation: clips from real footage, a rendered scene, and scoring."""

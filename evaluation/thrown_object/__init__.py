@@ -1,0 +1,1 @@
+"""高空抛物 evaluation: generated facade clips, scoring, the report and its chart."""

@@ -1,0 +1,1 @@
+"""Alert intake: camera and sensor alerts are de-duplicated, given evidence and become cases."""

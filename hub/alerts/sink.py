@@ -1,0 +1,190 @@
+"""Alerts into cases: store every alert, then open a case or join the one already open.
+
+The de-duplication key is (source, kind, region): a camera's thrown-object alert
+on its facade zone joins the case open for that camera, kind and zone — or one
+closed less than the scenario's `dedupe_window_s` ago — instead of opening a
+second case. The grid comes from the source's location; severity and deadlines
+from the scenario. A `<kind>_cleared` alert (the lane is free again) is noted on
+the open case and never opens one. High-confidence scenarios can be configured
+to be accepted and dispatched at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from hub.cases.store import NewCase, open_case
+from hub.cases.workflow import AUTO_ACCEPT_ACTOR, OPEN_STATES, CaseAction, apply
+from hub.clock import Clock
+from hub.config import SiteConfig
+from hub.dispatch.dispatcher import Dispatcher
+from hub.errors import HubError
+from hub.infra.metrics import HubMetrics
+from hub.model import Alert
+
+log = logging.getLogger(__name__)
+CLEARED = "_cleared"
+Conn = psycopg.Connection[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertOutcome:
+    """What became of one alert."""
+
+    alert_id: int
+    case_id: int | None
+    outcome: str  # opened | joined | cleared | orphan
+    dispatch: bool  # the case should be dispatched now
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    lat: float
+    lon: float
+    grid_id: str | None
+
+
+class CaseSink:
+    """Alerts stored, de-duplicated and turned into cases (synchronously: see intake.py)."""
+
+    def __init__(
+        self, pool: ConnectionPool, site: SiteConfig, dispatcher: Dispatcher,
+        metrics: HubMetrics, clock: Clock,
+    ) -> None:  # fmt: skip
+        self._pool = pool
+        self._site = site
+        self._dispatcher = dispatcher
+        self._metrics = metrics
+        self._clock = clock
+
+    def record(self, alert: Alert) -> AlertOutcome:
+        """Store the alert and apply it to a case; dispatch when the scenario says so."""
+        for attempt in range(2):
+            try:
+                with self._pool.connection() as conn, conn.transaction():
+                    outcome = self._apply(conn, alert)
+                break
+            except psycopg.errors.UniqueViolation:
+                if attempt:  # another hub opened the same case twice in a row: give up loudly
+                    raise
+                log.info("another hub opened the case for this alert first; joining it")
+        self._metrics.alerts.labels(alert.kind, outcome.outcome).inc()
+        if outcome.dispatch and outcome.case_id is not None:
+            try:
+                self._dispatcher.dispatch(outcome.case_id)
+            except (psycopg.Error, HubError) as exc:  # accepted and on the board: by hand
+                log.error("case %d was accepted but could not be dispatched: %s",
+                          outcome.case_id, exc)  # fmt: skip
+        return outcome
+
+    def _apply(self, conn: Conn, alert: Alert) -> AlertOutcome:
+        source = self._source(conn, alert)
+        base_kind = alert.kind.removesuffix(CLEARED)
+        key = dedupe_key(alert, base_kind)
+        alert_id = self._store(conn, alert)
+        case_id = self._matching_case(conn, key, base_kind, alert.kind.endswith(CLEARED))
+        if case_id is not None:
+            note = alert.summary or alert.kind
+            apply(conn, CaseAction(case_id, "alert", alert.kind, "system", note), self._clock.now())
+            self._link(conn, alert_id, case_id, alert)
+            cleared = alert.kind.endswith(CLEARED)
+            return AlertOutcome(alert_id, case_id, "cleared" if cleared else "joined", False)
+        if alert.kind.endswith(CLEARED) or source is None:
+            return AlertOutcome(alert_id, None, "orphan", False)
+        case_id, dispatch = self._open(conn, alert, source, key)
+        self._link(conn, alert_id, case_id, alert)
+        return AlertOutcome(alert_id, case_id, "opened", dispatch)
+
+    def _source(self, conn: Conn, alert: Alert) -> _Source | None:
+        if alert.camera_id:
+            table, ident = "cameras", alert.camera_id
+        elif alert.sensor_id:
+            table, ident = "sensors", alert.sensor_id
+        else:
+            return None
+        row = conn.execute(
+            f"SELECT lat, lon, grid_id FROM {table} WHERE id = %s", (ident,)
+        ).fetchone()
+        if row is None:
+            log.warning(
+                "alert %s from unknown %s %s: stored without a case", alert.kind, table, ident
+            )
+            return None
+        return _Source(float(row[0]), float(row[1]), row[2])
+
+    @staticmethod
+    def _store(conn: Conn, alert: Alert) -> int:
+        details = {
+            **alert.details,
+            "summary": alert.summary,
+            "region": alert.region,
+            "started_at": alert.started_at.isoformat(),
+            "overlay": alert.overlay,
+            "evidence": [{"kind": e.kind, "path": e.path, "media_type": e.media_type,
+                          "missing": e.missing} for e in alert.evidence],
+        }  # fmt: skip
+        row = conn.execute(
+            """INSERT INTO alerts (ts, kind, camera_id, sensor_id, confidence, details)
+               VALUES (%s, %s, %s, %s, %s, %s) RETURNING id""",
+            (alert.confirmed_at, alert.kind, alert.camera_id, alert.sensor_id, alert.confidence,
+             json.dumps(details, ensure_ascii=False, default=str)),
+        ).fetchone()  # fmt: skip
+        assert row is not None
+        return int(row[0])
+
+    def _matching_case(self, conn: Conn, key: str, kind: str, cleared: bool) -> int | None:
+        """The open case for `key`, or (not for a clearing) one closed within the window."""
+        window = timedelta(seconds=self._site.scenario(kind).dedupe_window_s)
+        since = None if cleared else self._clock.now() - window
+        row = conn.execute(
+            """SELECT id FROM cases WHERE dedupe_key = %s
+                 AND (state = ANY(%s) OR updated_at >= %s)
+               ORDER BY id DESC LIMIT 1 FOR UPDATE""",
+            (key, sorted(OPEN_STATES), since),
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def _open(self, conn: Conn, alert: Alert, source: _Source, key: str) -> tuple[int, bool]:
+        scenario = self._site.scenario(alert.kind)
+        now = self._clock.now()
+        new = NewCase(
+            kind=alert.kind, title=alert.summary or scenario.title, severity=scenario.severity,
+            grid_id=source.grid_id, lat=source.lat, lon=source.lon, camera_id=alert.camera_id,
+            sensor_id=alert.sensor_id, dedupe_key=key,
+            details={"confidence": alert.confidence, "region": alert.region, **alert.details},
+        )  # fmt: skip
+        accept_s = self._site.deadlines(alert.kind, source.grid_id)[0]
+        case_id = open_case(conn, new, now, alert.camera_id or alert.sensor_id or "hub", accept_s)
+        threshold = scenario.auto_dispatch_confidence
+        auto = scenario.dispatch and threshold is not None and alert.confidence >= threshold
+        if auto:
+            note = f"auto-accepted: confidence {alert.confidence:.2f} >= {threshold:.2f}"
+            apply(conn, CaseAction(case_id, "accept", AUTO_ACCEPT_ACTOR, "system", note), now)
+        return case_id, auto
+
+    @staticmethod
+    def _link(conn: Conn, alert_id: int, case_id: int, alert: Alert) -> None:
+        conn.execute(
+            "UPDATE alerts SET case_id = %s WHERE id = %s AND ts = %s",
+            (case_id, alert_id, alert.confirmed_at),
+        )
+        conn.execute(
+            """UPDATE cases SET details = details || jsonb_build_object(
+                   'alert_count', coalesce((details->>'alert_count')::int, 0) + 1,
+                   'last_alert_at', %s::text)
+               WHERE id = %s""",
+            (alert.confirmed_at.isoformat(), case_id),
+        )
+
+
+def dedupe_key(alert: Alert, kind: str) -> str:
+    """(source, kind, region) as one string."""
+    source = f"camera:{alert.camera_id}" if alert.camera_id else f"sensor:{alert.sensor_id}"
+    return f"{source}:{kind}:{alert.region or '-'}"

@@ -1,0 +1,1 @@
+"""Plumbing every stage shares: the MQTT link, tickers, throttles, embedded servers, metrics."""

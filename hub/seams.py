@@ -1,0 +1,169 @@
+"""Every seam between the hub and its plugins, as small Protocols and the records that cross them.
+
+- Cameras: a `gridhub.sources` entry point, keyed by URL scheme (file, rtsp,
+  http, https, onvif), names a `SourceFactory`: called with a URL and
+  `SourceOptions`, it returns a `FrameSource`. The camera worker opens it, reads
+  `Capture`s until it fails, closes it and opens it again after a backoff. A
+  `Capture` keeps the decoded picture in the decoder's own format and converts it
+  to BGR only when asked (`to_bgr`), so frames that are neither analysed nor kept
+  as evidence cost no colour conversion.
+- Detectors: a `gridhub.detectors` entry point names a `DetectorPlugin`: it
+  validates a camera's detector settings and builds one `Detector` per camera.
+  The camera worker hands each analysed `Frame` to `Detector.process`, which
+  returns the alerts that frame confirmed (usually none); they go to the
+  `AlertSink` (hub.alerts).
+- Notifiers: a `gridhub.notifiers` entry point names a `NotifierPlugin` that
+  builds a `Notifier` from its settings; the hub hands it each case event.
+- Commands: a `gridhub.cli` entry point is a callable taking `CliHooks`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from hub.cases.feed import CaseEvent
+from hub.clock import Clock, SystemClock
+from hub.config import Camera, DetectorSpec, NotifierSpec, SiteConfig
+from hub.infra.mqtt import MqttLink
+from hub.model import Alert, Frame
+
+Image = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What an opened source reports about its stream (for `camera probe`)."""
+
+    kind: str
+    codec: str
+    width: int
+    height: int
+    fps: float | None  # nominal frame rate, when the stream declares one
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """One decoded picture with its capture times; `to_bgr` converts it on demand.
+
+    `to_bgr(width)` returns an H x W x 3 BGR image, scaled to `width` pixels wide
+    (keeping the aspect ratio) when given.
+    """
+
+    mono: float
+    wall: datetime
+    width: int
+    height: int
+    to_bgr: Callable[[int | None], Image]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOptions:
+    """How a source is opened and read."""
+
+    open_timeout_s: float = 5.0
+    read_timeout_s: float = 5.0
+    realtime: bool = True  # a file source plays at its native rate (False: as fast as decoded)
+    loop: bool = True  # a file source starts again at its end
+    poll_fps: float = 5.0  # how often a snapshot URL is fetched (the camera's analysis rate)
+    decode_threads: int = 1  # one decoding thread per camera is the most efficient on few cores
+    clock: Clock = SystemClock()
+
+
+class FrameSource(Protocol):
+    """A camera stream: open, read captures, close. Not thread-safe: one reader."""
+
+    def open(self) -> SourceInfo:
+        """Connect and read the stream header; `SourceOpenError` within the open timeout."""
+        ...
+
+    def read(self) -> Capture:
+        """The next picture; `SourceReadError` when the stream broke, `SourceEnded` at the end."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection; safe to call twice or on a source never opened."""
+        ...
+
+    def describe(self) -> str:
+        """Kind and URL without credentials, for logs and the API."""
+        ...
+
+
+class SourceFactory(Protocol):
+    """What a `gridhub.sources` entry point loads."""
+
+    def __call__(self, url: str, options: SourceOptions) -> FrameSource: ...
+
+
+class Detector(Protocol):
+    """Watches one camera for one scenario."""
+
+    kind: str
+
+    def process(self, frame: Frame) -> list[Alert]:
+        """Consume one frame; return the alerts it confirmed."""
+        ...
+
+
+class DetectorPlugin(Protocol):
+    """What a `gridhub.detectors` entry point loads."""
+
+    kind: str
+
+    def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> Detector:
+        """Validate `spec`'s settings and build a detector for `camera`.
+
+        Raises `ConfigError` naming the field when a setting is invalid.
+        """
+        ...
+
+
+class AlertSink(Protocol):
+    """Where alerts go: stored, de-duplicated, turned into cases (hub.alerts)."""
+
+    def submit(self, alert: Alert) -> None:
+        """Accept an alert; never raises for a well-formed alert, never blocks long."""
+        ...
+
+
+class Notifier(Protocol):
+    """Sends one case event somewhere; raises `NotifyError` when it could not."""
+
+    def notify(self, event: CaseEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NotifierContext:
+    """What a notifier plugin may use."""
+
+    site: SiteConfig
+    mqtt: MqttLink
+
+
+class NotifierPlugin(Protocol):
+    """What a `gridhub.notifiers` entry point loads."""
+
+    kind: str
+
+    def build(self, spec: NotifierSpec, context: NotifierContext) -> Notifier: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CliHooks:
+    """Where `gridhub.cli` plugins add their commands.
+
+    A plugin's entry point is a callable taking a `CliHooks`; it adds parsers to
+    `commands` (top level), `evaluations` (`gridhub eval NAME`) or `clip_makers`
+    (`gridhub eval make-clips NAME`) and sets ``command=`` on each.
+    """
+
+    commands: argparse._SubParsersAction[argparse.ArgumentParser]
+    evaluations: argparse._SubParsersAction[argparse.ArgumentParser]
+    clip_makers: argparse._SubParsersAction[argparse.ArgumentParser]
