@@ -26,8 +26,8 @@ from hub.auth import add_user, issue_token
 from hub.cli import DEMO_CONFIG
 from hub.config import load_site
 from hub.hub import Hub, open_hub
-from hub.infra.runtime import Endpoints
 from hub.model import Alert
+from hub.services import Endpoints
 
 CAMERAS = ["CAM-QH-F01", "CAM-QH-F02", "CAM-QH-L01", "CAM-LS-L01", "CAM-LS-G01", "CAM-LS-F01"]
 

@@ -29,8 +29,8 @@ from hub.auth import add_user
 from hub.cli import DEMO_CONFIG
 from hub.config import load_site
 from hub.hub import Hub, open_hub
-from hub.infra.runtime import Endpoints
 from hub.model import Alert
+from hub.services import Endpoints
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip

@@ -29,7 +29,7 @@ from hub.cases.store import NewCase, open_case
 from hub.cases.workflow import CaseAction, apply
 from hub.hub import Hub, open_hub
 from hub.infra.mqtt import BrokerAddress
-from hub.infra.runtime import Endpoints
+from hub.services import Endpoints
 
 SIDE = 20
 

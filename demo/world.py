@@ -19,7 +19,7 @@ from demo.patrols import PatrolSimulator
 from demo.scenes import DemoScenes
 from hub.auth import add_user
 from hub.hub import Hub
-from hub.infra.runtime import Endpoints
+from hub.services import Endpoints
 
 log = logging.getLogger("gridhub")
 

@@ -18,10 +18,10 @@ from hub import __version__
 from hub.auth import ROLES, add_user, issue_token
 from hub.config import json_schema, load_site
 from hub.errors import HubError
-from hub.infra.runtime import service_endpoints
 from hub.plugins import load_registry
 from hub.seams import CliHooks
 from hub.serve import run_migrations, serve, timeseries_policy
+from hub.services import service_endpoints
 from hub.storage.db import connect
 from hub.storage.migrate import MigrationReport
 from hub.storage.timescale import TimeseriesPolicy

@@ -35,7 +35,6 @@ from hub.errors import ConfigError
 from hub.geo import GridIndex, GridNode, GridTopology
 from hub.infra.metrics import HubMetrics
 from hub.infra.mqtt import MqttLink
-from hub.infra.runtime import Endpoints
 from hub.model import GridInfo
 from hub.notify.runner import NotifierRunner, build_runners
 from hub.patrols.history import SharedHistory
@@ -44,6 +43,7 @@ from hub.patrols.ingest import PatrolIngest
 from hub.patrols.writer import PositionWriter
 from hub.plugins import load_registry
 from hub.seams import AlertSink, NotifierContext
+from hub.services import Endpoints
 from hub.storage.db import open_pool
 from hub.storage.site_repo import grid_index, list_grids, list_patrols, sync_site
 

@@ -19,7 +19,7 @@ from hub.config import SiteConfig
 from hub.errors import HubError
 from hub.hub import Hub, open_hub
 from hub.infra.mqtt import BrokerAddress
-from hub.infra.runtime import Endpoints, service_endpoints
+from hub.services import Endpoints, service_endpoints
 from hub.storage.db import connect
 from hub.storage.migrate import MigrationReport, migrate
 from hub.storage.timescale import TimeseriesPolicy

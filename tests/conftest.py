@@ -32,7 +32,7 @@ from hub.clock import Clock
 from hub.config import SiteConfig, load_site
 from hub.hub import Hub, open_hub
 from hub.infra.mqtt import BrokerAddress, close_client
-from hub.infra.runtime import Endpoints
+from hub.services import Endpoints
 from hub.storage.migrate import migrate
 from hub.storage.timescale import TimeseriesPolicy
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from hub.api.app import create_app
 from hub.config import load_site
 from hub.hub import open_hub
-from hub.infra.runtime import Endpoints
+from hub.services import Endpoints
 from tests.conftest import DEMO_CONFIG, auth_headers
 
 

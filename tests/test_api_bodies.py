@@ -21,7 +21,7 @@ from hub.api.app import create_app
 from hub.api.bodies import DEFAULT_MAX_BODY_BYTES
 from hub.config import ApiSettings, SiteConfig
 from hub.hub import Hub, open_hub
-from hub.infra.runtime import Endpoints
+from hub.services import Endpoints
 from tests.conftest import DEMO_CONFIG, auth_headers, metric
 
 pytestmark = [pytest.mark.postgres, pytest.mark.mqtt]

@@ -22,8 +22,8 @@ from hub.cameras import media
 from hub.config import Camera, load_site
 from hub.hub import open_hub
 from hub.infra.mqtt import BrokerAddress
-from hub.infra.runtime import Endpoints
 from hub.model import Alert, EvidenceRef
+from hub.services import Endpoints
 from hub.storage import camera_repo
 from tests.camera_support import (
     RTSP_PASSWORD,

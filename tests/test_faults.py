@@ -27,7 +27,7 @@ from hub.cases.workflow import CaseAction, apply
 from hub.config import SiteConfig, load_site
 from hub.hub import Hub, open_hub
 from hub.infra.embedded import EmbeddedPostgres
-from hub.infra.runtime import Endpoints
+from hub.services import Endpoints
 from hub.storage.migrate import migrate
 from hub.storage.timescale import TimeseriesPolicy
 from tests.conftest import DEMO_CONFIG, Device, auth_headers, metric, wait_until

@@ -15,7 +15,7 @@ from schemathesis.core.result import Ok
 from hub.api.app import create_app
 from hub.config import load_site
 from hub.hub import Hub, open_hub
-from hub.infra.runtime import Endpoints
+from hub.services import Endpoints
 from tests.conftest import DEMO_CONFIG, auth_headers
 from tests.fuzz_strategies import HUB_THREADS_USE_RANDOM
 

@@ -87,7 +87,7 @@ class HubProcess:
 def _serve(site: SiteConfig, database_url: str, broker_url: str, log: str,
            pipe: Connection) -> None:  # fmt: skip
     from hub.hub import open_hub
-    from hub.infra.runtime import Endpoints
+    from hub.services import Endpoints
 
     logging.basicConfig(
         filename=log, level=logging.INFO, format="%(asctime)s %(threadName)s %(name)s %(message)s"

@@ -102,7 +102,7 @@ def _measure(source: FrameSource, first: Capture, seconds: float) -> tuple[int, 
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from hub.infra.runtime import service_endpoints
+    from hub.services import service_endpoints
     from hub.storage import camera_repo
     from hub.storage.db import connect
     from hub.storage.site_repo import grid_index, list_grids, sync_site
