@@ -13,6 +13,7 @@ FFmpeg's error messages hold the URL: only `strerror` is ever repeated.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Iterator
 from datetime import timedelta
@@ -160,14 +161,25 @@ class PyAvStream:
 
 
 class _Convert:
-    """`Capture.to_bgr` of a PyAV frame: one swscale pass converts and scales."""
+    """`Capture.to_bgr` of a PyAV frame: one swscale pass converts and scales.
 
-    __slots__ = ("frame",)
+    A frame keeps one scaler (`VideoFrame.reformatter`), which PyAV reconfigures
+    and runs without the GIL: two threads converting the same frame at once (the
+    analysis, the evidence buffer, a camera wall's snapshots and previews) corrupt
+    it and crash the process in libswscale. The lock makes them take turns.
+    """
+
+    __slots__ = ("frame", "lock")
 
     def __init__(self, frame: VideoFrame) -> None:
         self.frame = frame
+        self.lock = threading.Lock()
 
     def __call__(self, width: int | None) -> Image:
+        with self.lock:
+            return self._convert(width)
+
+    def _convert(self, width: int | None) -> Image:
         frame = self.frame
         if width is None or width >= frame.width:
             image = cast(Image, frame.to_ndarray(format="bgr24"))

@@ -54,6 +54,8 @@ class Capture:
 
     `to_bgr(width)` returns an H x W x 3 BGR image, scaled to `width` pixels wide
     (keeping the aspect ratio) when given.
+    Several threads may call it at once (the analysis, the evidence buffer,
+    snapshots and previews): a source makes that safe.
     """
 
     mono: float
