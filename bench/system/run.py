@@ -3,7 +3,7 @@
     python -m bench.system [--quick] [--cameras N] [--patrols M] [--duration S] [--json FILE]
 
 Everything is real and on this machine: PostgreSQL (a fresh database), a private
-Mosquitto, an RTSP server (gst-rtsp-server, bench/clip_server.py) playing camera
+Mosquitto, an RTSP server (gst-rtsp-server, bench/system/clip_server.py) playing camera
 clips made in code (bench/system/clips.py), gridhub's patrol simulator with M
 patrols reporting once a second and answering dispatches (bench/system/patrols.py),
 and the hub itself (`open_hub`) in its own process (bench/system/hub.py), which

@@ -137,7 +137,7 @@ class CameraTable:
 
 
 class ClipServer:
-    """bench/clip_server.py in a subprocess: one mount per possible camera."""
+    """bench/system/clip_server.py in a subprocess: one mount per possible camera."""
 
     def __init__(self, plan: CameraPlan, cameras: int, stats: Path) -> None:
         self.stats = stats

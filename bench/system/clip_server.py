@@ -3,7 +3,7 @@
 Run with the system interpreter (/usr/bin/python3, where python3-gi lives), not the
 project's virtualenv:
 
-    /usr/bin/python3 bench/clip_server.py --port 8554 --stats stats.json \\
+    /usr/bin/python3 bench/system/clip_server.py --port 8554 --stats stats.json \\
         --mount /cam000=thrown.au@0 --mount /cam001=lane.au@250 ...
 
 Each mount plays one stream file (below) in an endless loop from frame OFFSET, at
