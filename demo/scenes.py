@@ -5,10 +5,12 @@ camera, and a fire lane a car parks in and leaves (消防通道占用) for each 
 camera. Rendering takes seconds to tens of seconds, so it happens in the
 background once the hub is serving (one thread per scene), and only once per
 data directory (the clips are kept under `demo-scenes/`). Each clip is rendered
-by its detector plugin's own clip maker (`gridhub eval make-clips thrown-object`,
-`gridhub eval make-clips fire-lane --generated`), run as a command: the hub never
-imports a detector. The clip's sidecar gives the zone (facade, lane) and, for
-the facade, the floor calibration.
+by the evaluation's clip makers (`gridhub eval make-clips thrown-object`,
+`gridhub eval make-clips fire-lane --generated`), each in a child process: rendering
+is CPU-bound Python that would hold the hub's GIL for tens of seconds, and a demo
+stopped during its first minute ends the child instead of waiting for it. The
+clip's sidecar gives the zone (facade, lane) and, for the facade, the floor
+calibration.
 
 Then the camera is pointed at the clip (`file://`, looping at its native rate)
 with its detector, exactly as an integrator would change it through the API,
