@@ -71,13 +71,11 @@ class TimedWriter(PositionWriter):
         self.lags: list[float] = []
         self.last_commit = 0.0
 
-    def _write(self, batch: list[PatrolFix]) -> bool:
-        ok = super()._write(batch)
-        if ok:
-            now = time.time()
-            self.last_commit = now
-            self.lags.extend(now - f.ts.timestamp() for f in batch)
-        return ok
+    def _applied(self, batch: list[PatrolFix], overflow: int) -> None:
+        super()._applied(batch, overflow)
+        now = time.time()
+        self.last_commit = now
+        self.lags.extend(now - f.ts.timestamp() for f in batch)
 
 
 class InsertEachWriter(TimedWriter):

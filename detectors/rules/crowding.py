@@ -10,19 +10,18 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
+from detectors.detections import Detections
 from detectors.rules.common import (
+    EpisodeWatch,
     Finding,
     ObjectRuleSettings,
+    Sighting,
     TrackedObjects,
-    ZoneShape,
-    rule_alert,
+    ZoneRuleDetector,
 )
 from detectors.settings import parse_settings, spec_zones
-from detectors.zones.episodes import Continuity, EpisodeRules, EpisodeTimer, Event
-from detectors.zones.geometry import points_in_polygon
 from hub.clock import Clock
-from hub.config import Camera, DetectorSpec
-from hub.model import Alert, Frame
+from hub.config import Camera, DetectorSpec, Zone
 
 KIND = "crowding"
 
@@ -36,48 +35,29 @@ class CrowdingSettings(ObjectRuleSettings):
     cooldown_s: float = Field(default=300, ge=0, description="Seconds between two alerts.")
 
 
-@dataclass
-class CrowdWatch:
-    shape: ZoneShape
-    timer: EpisodeTimer
-    crowded: Continuity
+@dataclass(frozen=True, slots=True)
+class Crowd:
+    """More than `max_count` in the zone."""
 
-
-@dataclass
-class CrowdingDetector:
-    objects: TrackedObjects
-    watches: list[CrowdWatch]
     max_count: int
-    kind: str = KIND
 
-    def process(self, frame: Frame) -> list[Alert]:
-        tracked = self.objects(frame)
-        anchors = tracked.anchors(self.objects.anchor)
-        out = []
-        for watch in self.watches:
-            inside = tracked[points_in_polygon(anchors, watch.shape.points(frame))]
-            since = watch.crowded.update(frame.mono, len(inside) > self.max_count)
-            if watch.timer.update(frame.mono, since) is Event.ALERT:
-                zone = watch.shape.zone
-                summary = f"{len(inside)} people gathered in {zone.label or zone.id}"
-                details = {"count": len(inside), "max_count": self.max_count}
-                out.append(
-                    rule_alert(KIND, frame, Finding(zone, since or 0.0, inside, summary, details))
-                )
-        return out
+    def holds(self, inside: Detections) -> bool:
+        return len(inside) > self.max_count
+
+    def finding(self, seen: Sighting, zone: Zone, inside: Detections, since: float) -> Finding:
+        summary = f"{len(inside)} people gathered in {zone.label or zone.id}"
+        details = {"count": len(inside), "max_count": self.max_count}
+        return Finding(zone, since, inside, summary, details)
 
 
 class CrowdingPlugin:
     kind = KIND
 
-    def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> CrowdingDetector:
+    def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> ZoneRuleDetector:
         s = parse_settings(CrowdingSettings, camera, spec)
-        rules = EpisodeRules(dwell_s=s.min_s, clear_s=s.clear_s, cooldown_s=s.cooldown_s)
-        watches = [
-            CrowdWatch(ZoneShape(zone), EpisodeTimer(rules), Continuity(s.track_lost_s))
-            for zone in spec_zones(camera, spec, "polygon")
-        ]
-        return CrowdingDetector(TrackedObjects.build(camera, spec, s), watches, s.max_count)
+        crowd = Crowd(s.max_count)
+        watches = [EpisodeWatch.of(zone, crowd, s) for zone in spec_zones(camera, spec, "polygon")]
+        return ZoneRuleDetector(KIND, TrackedObjects.build(camera, spec, s), watches)
 
 
 plugin = CrowdingPlugin()

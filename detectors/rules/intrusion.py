@@ -10,19 +10,18 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
+from detectors.detections import Detections
 from detectors.rules.common import (
+    EpisodeWatch,
     Finding,
     ObjectRuleSettings,
+    Sighting,
     TrackedObjects,
-    ZoneShape,
-    rule_alert,
+    ZoneRuleDetector,
 )
 from detectors.settings import parse_settings, spec_zones
-from detectors.zones.episodes import Continuity, EpisodeRules, EpisodeTimer, Event
-from detectors.zones.geometry import points_in_polygon
 from hub.clock import Clock
-from hub.config import Camera, DetectorSpec
-from hub.model import Alert, Frame
+from hub.config import Camera, DetectorSpec, Zone
 
 KIND = "intrusion"
 
@@ -35,48 +34,29 @@ class IntrusionSettings(ObjectRuleSettings):
     cooldown_s: float = Field(default=60, ge=0, description="Seconds between two episodes' alerts.")
 
 
-@dataclass
-class ZoneWatch:
-    shape: ZoneShape
-    timer: EpisodeTimer
-    presence: Continuity
+@dataclass(frozen=True, slots=True)
+class Intrusion:
+    """Anyone in the zone."""
 
+    def holds(self, inside: Detections) -> bool:
+        return len(inside) > 0
 
-@dataclass
-class IntrusionDetector:
-    objects: TrackedObjects
-    watches: list[ZoneWatch]
-    kind: str = KIND
-
-    def process(self, frame: Frame) -> list[Alert]:
-        tracked = self.objects(frame)
-        out = []
-        for watch in self.watches:
-            inside = tracked[
-                points_in_polygon(tracked.anchors(self.objects.anchor), watch.shape.points(frame))
-            ]
-            since = watch.presence.update(frame.mono, len(inside) > 0)
-            if watch.timer.update(frame.mono, since) is Event.ALERT:
-                zone = watch.shape.zone
-                summary = f"{len(inside)} object(s) in {zone.label or zone.id}"
-                finding = Finding(
-                    zone, since or frame.mono, inside, summary, {"count": len(inside)}
-                )
-                out.append(rule_alert(KIND, frame, finding))
-        return out
+    def finding(self, seen: Sighting, zone: Zone, inside: Detections, since: float) -> Finding:
+        summary = f"{len(inside)} object(s) in {zone.label or zone.id}"
+        # An episode that began at monotonic 0.0 has always been dated from the alert.
+        started = since or seen.frame.mono
+        return Finding(zone, started, inside, summary, {"count": len(inside)})
 
 
 class IntrusionPlugin:
     kind = KIND
 
-    def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> IntrusionDetector:
+    def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> ZoneRuleDetector:
         s = parse_settings(IntrusionSettings, camera, spec)
-        rules = EpisodeRules(dwell_s=s.min_s, clear_s=s.clear_s, cooldown_s=s.cooldown_s)
         watches = [
-            ZoneWatch(ZoneShape(zone), EpisodeTimer(rules), Continuity(s.track_lost_s))
-            for zone in spec_zones(camera, spec, "polygon")
+            EpisodeWatch.of(zone, Intrusion(), s) for zone in spec_zones(camera, spec, "polygon")
         ]
-        return IntrusionDetector(TrackedObjects.build(camera, spec, s), watches)
+        return ZoneRuleDetector(KIND, TrackedObjects.build(camera, spec, s), watches)
 
 
 plugin = IntrusionPlugin()

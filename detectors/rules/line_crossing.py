@@ -18,15 +18,15 @@ from detectors.detections import Detections
 from detectors.rules.common import (
     Finding,
     ObjectRuleSettings,
+    Sighting,
     TrackedObjects,
+    ZoneRuleDetector,
     ZoneShape,
-    rule_alert,
 )
 from detectors.settings import parse_settings, spec_zones
 from detectors.zones.geometry import crossings
 from hub.clock import Clock
 from hub.config import Camera, DetectorSpec
-from hub.model import Alert, Frame
 
 KIND = "line_crossing"
 DIRECTION = {1: "left", -1: "right"}
@@ -43,56 +43,50 @@ class LineCrossingSettings(ObjectRuleSettings):
 
 @dataclass
 class LineWatch:
+    """One line: where each track's anchor was on the previous frame, and its last alert."""
+
     shape: ZoneShape
+    settings: LineCrossingSettings
+    previous: dict[int, tuple[float, float]] = field(default_factory=dict)
     last_alert: dict[int, float] = field(default_factory=dict)
 
-
-@dataclass
-class LineCrossingDetector:
-    objects: TrackedObjects
-    watches: list[LineWatch]
-    settings: LineCrossingSettings
-    kind: str = KIND
-    previous: dict[int, tuple[float, float]] = field(default_factory=dict)
-
-    def process(self, frame: Frame) -> list[Alert]:
-        tracked = self.objects(frame)
-        anchors = tracked.anchors(self.objects.anchor)
-        ids = tracked.track_ids.tolist()
+    def observe(self, seen: Sighting) -> list[Finding]:
+        ids = seen.objects.track_ids.tolist()
         known = np.array([i in self.previous for i in ids], dtype=bool)
         before = np.array([self.previous.get(i, (0.0, 0.0)) for i in ids], dtype=np.float32)
-        out = []
-        for watch in self.watches:
-            crossed = crossings(before.reshape(-1, 2), anchors, watch.shape.points(frame))
-            for row in np.flatnonzero(known & (crossed != 0)):
-                alert = self._alert(frame, watch, tracked[np.array([row])], int(crossed[row]))
-                if alert is not None:
-                    out.append(alert)
-        self.previous = {i: (float(x), float(y)) for i, (x, y) in zip(ids, anchors, strict=True)}
-        return out
+        crossed = crossings(before.reshape(-1, 2), seen.anchors, self.shape.points(seen.frame))
+        found = []
+        for row in np.flatnonzero(known & (crossed != 0)):
+            finding = self._finding(seen, seen.objects[np.array([row])], int(crossed[row]))
+            if finding is not None:
+                found.append(finding)
+        self.previous = {
+            i: (float(x), float(y)) for i, (x, y) in zip(ids, seen.anchors, strict=True)
+        }
+        return found
 
-    def _alert(self, frame: Frame, watch: LineWatch, who: Detections, sign: int) -> Alert | None:
-        direction = DIRECTION[sign]
+    def _finding(self, seen: Sighting, who: Detections, sign: int) -> Finding | None:
+        direction, now = DIRECTION[sign], seen.frame.mono
         track_id = int(who.track_ids[0])
-        last = watch.last_alert.get(track_id)
+        last = self.last_alert.get(track_id)
         if self.settings.direction not in ("any", direction) or (
-            last is not None and frame.mono - last < self.settings.cooldown_s
+            last is not None and now - last < self.settings.cooldown_s
         ):
             return None
-        watch.last_alert[track_id] = frame.mono
-        zone = watch.shape.zone
+        self.last_alert[track_id] = now
+        zone = self.shape.zone
         summary = f"crossed {zone.label or zone.id} to the {direction}"
         details = {"track_id": track_id, "direction": direction}
-        return rule_alert(KIND, frame, Finding(zone, frame.mono, who, summary, details))
+        return Finding(zone, now, who, summary, details)
 
 
 class LineCrossingPlugin:
     kind = KIND
 
-    def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> LineCrossingDetector:
+    def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> ZoneRuleDetector:
         s = parse_settings(LineCrossingSettings, camera, spec)
-        watches = [LineWatch(ZoneShape(zone)) for zone in spec_zones(camera, spec, "line")]
-        return LineCrossingDetector(TrackedObjects.build(camera, spec, s), watches, s)
+        watches = [LineWatch(ZoneShape(zone), s) for zone in spec_zones(camera, spec, "line")]
+        return ZoneRuleDetector(KIND, TrackedObjects.build(camera, spec, s), watches)
 
 
 plugin = LineCrossingPlugin()

@@ -10,19 +10,19 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
+from detectors.detections import Detections
 from detectors.rules.common import (
     Finding,
     ObjectRuleSettings,
+    Sighting,
     TrackedObjects,
+    ZoneRuleDetector,
     ZoneShape,
-    rule_alert,
 )
 from detectors.settings import parse_settings, spec_zones
 from detectors.zones.episodes import EpisodeRules, EpisodeTimer, Event
-from detectors.zones.geometry import points_in_polygon
 from hub.clock import Clock
 from hub.config import Camera, DetectorSpec
-from hub.model import Alert, Frame
 
 KIND = "loitering"
 
@@ -35,52 +35,45 @@ class LoiteringSettings(ObjectRuleSettings):
 
 @dataclass
 class LoiterWatch:
+    """One zone's tracks: an episode timer each, counted from when the track entered."""
+
     shape: ZoneShape
+    rules: EpisodeRules
     timers: dict[int, EpisodeTimer] = field(default_factory=dict)
     entered: dict[int, float] = field(default_factory=dict)
 
+    def observe(self, seen: Sighting) -> list[Finding]:
+        inside = seen.inside(self.shape)
+        ids = set(inside.track_ids.tolist())
+        found = []
+        for track_id in ids | set(self.timers):
+            timer = self.timers.setdefault(track_id, EpisodeTimer(self.rules))
+            entered = self.entered.setdefault(track_id, seen.frame.mono)
+            event = timer.update(seen.frame.mono, entered if track_id in ids else None)
+            if event is Event.ALERT:
+                who = inside[inside.track_ids == track_id]
+                found.append(self._finding(seen, who, track_id, entered))
+            if not timer.open:
+                del self.timers[track_id], self.entered[track_id]
+        return found
 
-@dataclass
-class LoiteringDetector:
-    objects: TrackedObjects
-    watches: list[LoiterWatch]
-    rules: EpisodeRules
-    kind: str = KIND
-
-    def process(self, frame: Frame) -> list[Alert]:
-        tracked = self.objects(frame)
-        anchors = tracked.anchors(self.objects.anchor)
-        out = []
-        for watch in self.watches:
-            inside = tracked[points_in_polygon(anchors, watch.shape.points(frame))]
-            ids = set(inside.track_ids.tolist())
-            for track_id in ids | set(watch.timers):
-                timer = watch.timers.setdefault(track_id, EpisodeTimer(self.rules))
-                entered = watch.entered.setdefault(track_id, frame.mono)
-                event = timer.update(frame.mono, entered if track_id in ids else None)
-                if event is Event.ALERT:
-                    who = inside[inside.track_ids == track_id]
-                    zone = watch.shape.zone
-                    summary = (
-                        f"loitering in {zone.label or zone.id} for {frame.mono - entered:.0f} s"
-                    )
-                    details = {"track_id": track_id, "dwell_s": round(frame.mono - entered, 1)}
-                    out.append(
-                        rule_alert(KIND, frame, Finding(zone, entered, who, summary, details))
-                    )
-                if not timer.open:
-                    del watch.timers[track_id], watch.entered[track_id]
-        return out
+    def _finding(self, seen: Sighting, who: Detections, track_id: int, entered: float) -> Finding:
+        zone, dwell_s = self.shape.zone, seen.frame.mono - entered
+        summary = f"loitering in {zone.label or zone.id} for {dwell_s:.0f} s"
+        details = {"track_id": track_id, "dwell_s": round(dwell_s, 1)}
+        return Finding(zone, entered, who, summary, details)
 
 
 class LoiteringPlugin:
     kind = KIND
 
-    def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> LoiteringDetector:
+    def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> ZoneRuleDetector:
         s = parse_settings(LoiteringSettings, camera, spec)
         rules = EpisodeRules(dwell_s=s.dwell_s, clear_s=s.track_lost_s)
-        watches = [LoiterWatch(ZoneShape(zone)) for zone in spec_zones(camera, spec, "polygon")]
-        return LoiteringDetector(TrackedObjects.build(camera, spec, s), watches, rules)
+        watches = [
+            LoiterWatch(ZoneShape(zone), rules) for zone in spec_zones(camera, spec, "polygon")
+        ]
+        return ZoneRuleDetector(KIND, TrackedObjects.build(camera, spec, s), watches)
 
 
 plugin = LoiteringPlugin()
