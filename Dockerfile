@@ -7,6 +7,8 @@ COPY pyproject.toml README.md ./
 COPY hub ./hub
 COPY adapters ./adapters
 COPY detectors ./detectors
+COPY demo ./demo
+COPY evaluation ./evaluation
 COPY config ./config
 RUN pip install ".[vision,detect]" && useradd --system --home /var/lib/gridhub gridhub \
     && mkdir -p /var/lib/gridhub && chown gridhub /var/lib/gridhub
