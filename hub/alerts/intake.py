@@ -89,6 +89,6 @@ class AlertIntake:
             log.warning("database unavailable, holding %d alert(s): %s", len(self._queue), exc)
             return False
         except Exception:
-            log.exception("could not record a %s alert; skipped", alert.kind)
-            self._metrics.alerts.labels(alert.kind, "failed").inc()
+            log.exception("could not record a %s alert; skipped", alert.label)
+            self._metrics.alerts.labels(alert.label, "failed").inc()
         return True

@@ -4,8 +4,9 @@ The de-duplication key is (source, kind, region): a camera's thrown-object alert
 on its facade zone joins the case open for that camera, kind and zone — or one
 closed less than the scenario's `dedupe_window_s` ago — instead of opening a
 second case. The grid comes from the source's location; severity and deadlines
-from the scenario. A `<kind>_cleared` alert (the lane is free again) is noted on
-the open case and never opens one. High-confidence scenarios can be configured
+from the scenario. A cleared alert (`Alert.cleared`: the lane is free again) is
+noted on the open case and never opens one; audit lines and metrics show it as
+`<kind>_cleared`, as they always have. High-confidence scenarios can be configured
 to be accepted and dispatched at once.
 """
 
@@ -31,7 +32,6 @@ from hub.storage.alert_repo import insert_alert, link_alert
 from hub.storage.site_repo import Place, camera_place, sensor_place
 
 log = logging.getLogger(__name__)
-CLEARED = "_cleared"
 Conn = psycopg.Connection[Any]
 
 
@@ -69,7 +69,7 @@ class CaseSink:
                 if attempt:  # another hub opened the same case twice in a row: give up loudly
                     raise
                 log.info("another hub opened the case for this alert first; joining it")
-        self._metrics.alerts.labels(alert.kind, outcome.outcome).inc()
+        self._metrics.alerts.labels(alert.label, outcome.outcome).inc()
         if outcome.dispatch and outcome.case_id is not None:
             try:
                 self._dispatcher.dispatch(outcome.case_id)
@@ -80,17 +80,18 @@ class CaseSink:
 
     def _apply(self, conn: Conn, alert: Alert) -> AlertOutcome:
         source = self._source(conn, alert)
-        base_kind = alert.kind.removesuffix(CLEARED)
-        cleared = alert.kind.endswith(CLEARED)
-        key = dedupe_key(alert, base_kind)
+        key = dedupe_key(alert)
         alert_id = insert_alert(conn, alert)
-        case_id = self._matching_case(conn, key, base_kind, cleared)
+        case_id = self._matching_case(conn, key, alert)
         if case_id is not None:
-            note = alert.summary or alert.kind
-            apply(conn, CaseAction(case_id, "alert", alert.kind, "system", note), self._clock.now())
+            # The actor and the fallback note are the label: `fire_lane_cleared` for a clearing.
+            action = CaseAction(
+                case_id, "alert", alert.label, "system", alert.summary or alert.label
+            )
+            apply(conn, action, self._clock.now())
             self._link(conn, alert_id, case_id, alert)
-            return AlertOutcome(alert_id, case_id, "cleared" if cleared else "joined", False)
-        if cleared or source is None:
+            return AlertOutcome(alert_id, case_id, "cleared" if alert.cleared else "joined", False)
+        if alert.cleared or source is None:
             return AlertOutcome(alert_id, None, "orphan", False)
         case_id, dispatch = self._open(conn, alert, source, key)
         self._link(conn, alert_id, case_id, alert)
@@ -107,14 +108,14 @@ class CaseSink:
         if place is None:
             log.warning(
                 "alert %s from unknown %s %s: stored without a case",
-                alert.kind, table, alert.camera_id or alert.sensor_id,
+                alert.label, table, alert.camera_id or alert.sensor_id,
             )  # fmt: skip
         return place
 
-    def _matching_case(self, conn: Conn, key: str, kind: str, cleared: bool) -> int | None:
+    def _matching_case(self, conn: Conn, key: str, alert: Alert) -> int | None:
         """The open case for `key`, or (not for a clearing) one closed within the window."""
-        window = timedelta(seconds=self._site.scenario(kind).dedupe_window_s)
-        since = None if cleared else self._clock.now() - window
+        window = timedelta(seconds=self._site.scenario(alert.kind).dedupe_window_s)
+        since = None if alert.cleared else self._clock.now() - window
         return matching_case(conn, key, since)
 
     def _open(self, conn: Conn, alert: Alert, source: Place, key: str) -> tuple[int, bool]:
@@ -141,7 +142,7 @@ class CaseSink:
         count_alert(conn, case_id, alert.confirmed_at)
 
 
-def dedupe_key(alert: Alert, kind: str) -> str:
-    """(source, kind, region) as one string."""
+def dedupe_key(alert: Alert) -> str:
+    """(source, kind, region) as one string; a clearing has the key of what it clears."""
     source = f"camera:{alert.camera_id}" if alert.camera_id else f"sensor:{alert.sensor_id}"
-    return f"{source}:{kind}:{alert.region or '-'}"
+    return f"{source}:{alert.kind}:{alert.region or '-'}"

@@ -189,7 +189,7 @@ def _render(worker: CameraWorker, capture: Capture, width: int | None) -> bytes:
     image = capture.to_bgr(width)
     for alert in worker.recent_alerts():
         if (capture.wall - alert.confirmed_at).total_seconds() <= RECENT_ALERT_S:
-            image = media.draw_overlay(image, alert.overlay, alert.kind)
+            image = media.draw_overlay(image, alert.overlay, alert.label)
     return media.encode_jpeg(image, 80)
 
 

@@ -79,7 +79,7 @@ class AlertView(BaseModel):
         return cls(
             id=row.id,
             ts=row.ts,
-            kind=row.kind,
+            kind=row.label,
             camera_id=row.camera_id,
             sensor_id=row.sensor_id,
             confidence=row.confidence,

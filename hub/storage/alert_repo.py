@@ -1,4 +1,11 @@
-"""The `alerts` table: every alert as it came, linked to the case it opened or joined."""
+"""The `alerts` table: every alert as it came, linked to the case it opened or joined.
+
+An alert is stored with its real kind and a `cleared` flag (migration 0011);
+`AlertRow.label` gives back the ``<kind>_cleared`` form people have always seen
+for a clearing. Rows written before 0011 on a TimescaleDB chunk that was already
+compressed may still carry that suffix in `kind` with `cleared` false: the label
+reads the same either way, and nothing else reads stored kinds.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from hub.model import Alert
+from hub.model import Alert, alert_label
 from hub.storage import rows
 
 Conn = psycopg.Connection[Any]
@@ -22,10 +29,15 @@ class AlertRow:
     id: int
     ts: datetime
     kind: str
+    cleared: bool
     camera_id: str | None
     sensor_id: str | None
     confidence: float | None
     details: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return alert_label(self.kind, self.cleared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +67,10 @@ def insert_alert(conn: Conn, alert: Alert) -> int:
     }  # fmt: skip
     alert_id = rows.scalar(
         conn,
-        """INSERT INTO alerts (ts, kind, camera_id, sensor_id, confidence, details)
-           VALUES (%s, %s, %s, %s, %s, %s) RETURNING id""",
-        (alert.confirmed_at, alert.kind, alert.camera_id, alert.sensor_id, alert.confidence,
-         json.dumps(details, ensure_ascii=False, default=str)),
+        """INSERT INTO alerts (ts, kind, cleared, camera_id, sensor_id, confidence, details)
+           VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+        (alert.confirmed_at, alert.kind, alert.cleared, alert.camera_id, alert.sensor_id,
+         alert.confidence, json.dumps(details, ensure_ascii=False, default=str)),
     )  # fmt: skip
     return int(alert_id)
 
@@ -75,7 +87,7 @@ def case_alerts(conn: Conn, case_id: int) -> list[AlertRow]:
     return rows.many(
         conn,
         AlertRow,
-        """SELECT id, ts, kind, camera_id, sensor_id, confidence, details FROM alerts
+        """SELECT id, ts, kind, cleared, camera_id, sensor_id, confidence, details FROM alerts
            WHERE case_id = %s ORDER BY ts""",
         (case_id,),
     )
