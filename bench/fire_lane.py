@@ -119,7 +119,7 @@ def gridhub_analyser(onnx: Path) -> Analyse:
 
     def analyse(t: float, image: Image) -> list[str]:
         frame = Frame("BENCH", int(t), t, origin + timedelta(seconds=t), image)
-        return [f"{a.kind}@{t:.0f}s" for a in detector.process(frame)]
+        return [f"{a.label}@{t:.0f}s" for a in detector.process(frame)]
 
     return analyse
 

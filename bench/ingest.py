@@ -34,6 +34,7 @@ from hub.model import PatrolFix
 from hub.patrols.index import PatrolIndex
 from hub.patrols.ingest import PatrolIngest
 from hub.patrols.writer import PositionWriter
+from hub.storage import rows
 from hub.storage.site_repo import list_grids, list_patrols, sync_site
 
 PATROLS = 1000
@@ -166,8 +167,7 @@ def _wait_for_rows(db_url: str, expected: int, writer: TimedWriter) -> int:
     with psycopg.connect(db_url, autocommit=True) as conn:
         while True:
             time.sleep(0.5)
-            row = conn.execute("SELECT count(*) FROM patrol_positions").fetchone()
-            count = int(row[0]) if row else 0
+            count = int(rows.scalar(conn, "SELECT count(*) FROM patrol_positions"))
             if count >= expected:
                 return count
             if count != last_count:

@@ -19,17 +19,18 @@ the people at the dashboard.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
 from typing import Any
 
 import psycopg
 
+from hub.cases.store import case_kind, merge_details
 from hub.cases.workflow import CaseAction, apply
 from hub.errors import CaseError, TransitionError
 from hub.hub import Hub
 from hub.infra.ticker import Ticker
+from hub.storage import rows
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +84,15 @@ class DutyOperator:
     def _waiting(self, state: str) -> list[int]:
         cutoff = self._hub.clock.now() - self.delay
         with self._hub.pool.connection() as conn:
-            rows = conn.execute(WAITING, {"state": state, "cutoff": cutoff}).fetchall()
+            waiting: list[int] = rows.scalars(conn, WAITING, {"state": state, "cutoff": cutoff})
         kinds = self._dispatchable if state in ("reported", "accepted") else None
-        return [int(r[0]) for r in rows if kinds is None or kinds(int(r[0]))]
+        return [case_id for case_id in waiting if kinds is None or kinds(case_id)]
 
     def _dispatchable(self, case_id: int) -> bool:
         """Only cases whose scenario sends a patrol (a camera_offline case is maintenance)."""
         with self._hub.pool.connection() as conn:
-            row = conn.execute("SELECT kind FROM cases WHERE id = %s", (case_id,)).fetchone()
-        return row is not None and self._hub.site.scenario(str(row[0])).dispatch
+            kind = case_kind(conn, case_id)
+        return kind is not None and self._hub.site.scenario(kind).dispatch
 
     def _act(self, case_id: int, action: str, details: dict[str, Any] | None = None) -> bool:
         """Take one workflow step; False when someone else moved the case first."""
@@ -100,10 +101,7 @@ class DutyOperator:
             with self._hub.pool.connection() as conn, conn.transaction():
                 apply(conn, request, self._hub.clock.now())
                 if details:
-                    conn.execute(
-                        "UPDATE cases SET details = details || %s::jsonb WHERE id = %s",
-                        (json.dumps(details), case_id),
-                    )
+                    merge_details(conn, case_id, details)
         except (TransitionError, CaseError) as exc:  # a person at the dashboard was quicker
             log.info("simulated operator skipped case %d: %s", case_id, exc)
             return False

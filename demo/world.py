@@ -17,7 +17,8 @@ from contextlib import ExitStack, contextmanager
 from demo.operator import DutyOperator
 from demo.patrols import PatrolSimulator
 from demo.scenes import DemoScenes
-from hub.auth import add_user
+from hub.auth import add_user, user_exists
+from hub.dispatch.rows import dispatches_in
 from hub.hub import Hub
 from hub.services import Endpoints
 
@@ -43,7 +44,7 @@ def ensure_demo_users(hub: Hub) -> None:
     """The demo's operator and admin logins, created once."""
     with hub.pool.connection() as conn:
         for role, (name, password) in DEMO_USERS.items():
-            if conn.execute("SELECT 1 FROM users WHERE name = %s", (name,)).fetchone() is None:
+            if not user_exists(conn, name):
                 add_user(conn, name, role, password=password)
 
 
@@ -53,12 +54,9 @@ def simulated_patrols(hub: Hub, broker_url: str) -> Iterator[PatrolSimulator]:
     the dispatches they had accepted when the demo last stopped."""
     simulator = PatrolSimulator(hub.site)
     with hub.pool.connection() as conn:
-        held = conn.execute(
-            "SELECT patrol_id, payload, state FROM dispatches"
-            " WHERE state IN ('accepted', 'arrived') ORDER BY id"
-        ).fetchall()
-    for patrol_id, payload, state in held:
-        simulator.resume(str(patrol_id), dict(payload), str(state), time.monotonic())
+        held = dispatches_in(conn, ("accepted", "arrived"))
+    for d in held:
+        simulator.resume(d.patrol_id, dict(d.payload), d.state, time.monotonic())
     thread = threading.Thread(
         target=simulator.run, args=(broker_url,), name="patrol-simulator", daemon=True
     )

@@ -5,9 +5,9 @@ blocked: tracked vehicles (classes `vehicle_classes`) whose anchor point stands
 in the lane, and class-agnostic stationary foreground (`LaneOccupancy`), so boxes
 and clutter count too while people (`person_classes`) never do. An
 `EpisodeTimer` turns that into exactly one ``fire_lane`` alert when the occupant
-has stayed `dwell_s`, and one ``fire_lane_cleared`` alert (same `region`) when
-the lane has been free for `clear_s`: the case layer closes, or proposes to
-close, the open case on it.
+has stayed `dwell_s`, and one cleared ``fire_lane`` alert (`Alert.cleared`, same
+`region`; shown as ``fire_lane_cleared``) when the lane has been free for
+`clear_s`: the case layer closes, or proposes to close, the open case on it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from hub.config import Camera, DetectorSpec, Zone
 from hub.model import Alert, Frame
 
 KIND = "fire_lane"
-CLEARED_KIND = "fire_lane_cleared"
 
 
 class OccupancySettings(BaseModel):
@@ -193,7 +192,8 @@ class FireLaneDetector:
     def _cleared(self, frame: Frame, started: float | None) -> Alert:
         start = started if started is not None else frame.mono
         return Alert(
-            kind=CLEARED_KIND,
+            kind=KIND,
+            cleared=True,
             camera_id=self.camera_id,
             region=self.zone.id,
             started_at=wall_at(frame, start),

@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 
 from hub.errors import AuthError
+from hub.storage import rows
 
 ROLES = ("admin", "operator", "patrol", "integrator")
 TOKEN_PREFIX = "gh_"
@@ -64,17 +65,21 @@ def add_user(
     if (role == "patrol") != (patrol_id is not None):
         raise AuthError("a patrol user needs --patrol ID, and only a patrol user has one")
     try:
-        row = conn.execute(
+        user_id = rows.scalar(
+            conn,
             """INSERT INTO users (name, role, patrol_id, password_hash) VALUES (%s, %s, %s, %s)
                RETURNING id""",
             (name, role, patrol_id, hash_password(password) if password else None),
-        ).fetchone()
+        )
     except psycopg.errors.UniqueViolation:
         raise AuthError(f"user {name!r} exists already") from None
     except psycopg.errors.ForeignKeyViolation:
         raise AuthError(f"no patrol {patrol_id!r}") from None
-    assert row is not None
-    return int(row[0])
+    return int(user_id)
+
+
+def user_exists(conn: Conn, name: str) -> bool:
+    return rows.exists(conn, "SELECT 1 FROM users WHERE name = %s", (name,))
 
 
 def issue_token(
@@ -91,15 +96,29 @@ def issue_token(
 
 def authenticate(conn: Conn, token: str, now: datetime) -> Principal:
     """The principal a token belongs to, or `AuthError`."""
-    row = conn.execute(
-        """SELECT u.id, u.name, u.role, u.patrol_id FROM tokens t JOIN users u ON u.id = t.user_id
+    principal = rows.one(
+        conn,
+        Principal,
+        """SELECT u.id AS user_id, u.name, u.role, u.patrol_id
+           FROM tokens t JOIN users u ON u.id = t.user_id
            WHERE t.token_sha256 = %s AND NOT u.disabled
              AND (t.expires_at IS NULL OR t.expires_at > %s)""",
         (hash_token(token), now),
-    ).fetchone()
-    if row is None:
+    )
+    if principal is None:
         raise AuthError("invalid or expired token")
-    return Principal(int(row[0]), str(row[1]), str(row[2]), row[3])
+    return principal
+
+
+@dataclass(frozen=True, slots=True)
+class _Login:
+    """A user row as a login checks it."""
+
+    user_id: int
+    name: str
+    role: str
+    patrol_id: str | None
+    password_hash: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +131,17 @@ class Session:
 
 def login(conn: Conn, name: str, password: str, now: datetime) -> Session:
     """Check a password and open a session, or raise `AuthError`."""
-    row = conn.execute(
-        """SELECT id, name, role, patrol_id, password_hash FROM users
+    user = rows.one(
+        conn,
+        _Login,
+        """SELECT id AS user_id, name, role, patrol_id, password_hash FROM users
            WHERE name = %s AND NOT disabled""",
         (name,),
-    ).fetchone()
-    if row is None or row[4] is None or not check_password(password, str(row[4])):
+    )
+    stored = user.password_hash if user else None
+    if user is None or stored is None or not check_password(password, stored):
         raise AuthError("wrong name or password")
-    principal = Principal(int(row[0]), str(row[1]), str(row[2]), row[3])
+    principal = Principal(user.user_id, user.name, user.role, user.patrol_id)
     token = issue_token(conn, principal.user_id, "session", now + timedelta(hours=SESSION_HOURS))
     return Session(principal, token)
 

@@ -105,6 +105,9 @@ class Alert:
     `overlay` is what to draw on evidence: polylines in normalised image
     coordinates (0..1), e.g. a trajectory or the outline of an offending box.
     `region` names where it happened (a zone id) for de-duplication.
+    `cleared` marks the end of what an earlier alert of the same kind, source and
+    region reported (the lane is free again, the sensor reads normal): it notes
+    the open case and never opens one.
     """
 
     kind: str
@@ -118,6 +121,21 @@ class Alert:
     overlay: tuple[tuple[tuple[float, float], ...], ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     evidence: tuple[EvidenceRef, ...] = ()
+    cleared: bool = False
+
+    @property
+    def label(self) -> str:
+        """The kind as people see it: in audit lines, metrics, the API and file names."""
+        return alert_label(self.kind, self.cleared)
+
+
+CLEARED_SUFFIX = "_cleared"
+
+
+def alert_label(kind: str, cleared: bool) -> str:
+    """``fire_lane``, or ``fire_lane_cleared`` for its clearing: how a clearing has always
+    been shown, so audit lines, metric labels and API output read as they did."""
+    return kind + CLEARED_SUFFIX if cleared else kind
 
 
 @dataclass(frozen=True, slots=True)

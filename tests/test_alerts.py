@@ -63,9 +63,9 @@ def test_dedupe_window_after_closing(hub_factory: HubFactory, demo_raw: dict[str
 
 def test_cleared_alert_notes_the_open_case_and_never_opens_one(hub_factory: HubFactory) -> None:
     hub = hub_factory()
-    assert hub.cases.record(_alert(hub, kind="fire_lane_cleared")).outcome == "orphan"
+    assert hub.cases.record(_alert(hub, cleared=True)).outcome == "orphan"
     opened = hub.cases.record(_alert(hub))
-    cleared = hub.cases.record(_alert(hub, kind="fire_lane_cleared", summary="通道已畅通"))
+    cleared = hub.cases.record(_alert(hub, cleared=True, summary="通道已畅通"))
     assert (cleared.outcome, cleared.case_id) == ("cleared", opened.case_id)
     with hub.pool.connection() as conn:
         note = conn.execute(

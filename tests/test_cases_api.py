@@ -177,3 +177,24 @@ def test_login_sets_a_session_and_is_rate_limited(hub: Hub, client: TestClient) 
     assert client.post("/api/logout").status_code == 204
     assert client.get("/api/me").status_code == 401
     assert json.loads(client.post("/api/login", json={}).text)["detail"][0]["type"] == "missing"
+
+
+def test_a_clearing_reads_as_kind_cleared_in_the_detail_and_audit(
+    hub: Hub, client: TestClient
+) -> None:
+    """A cleared alert keeps its kind and a flag; people still see `fire_lane_cleared`."""
+    case_id = hub.cases.record(_alert(hub)).case_id
+    hub.cases.record(_alert(hub, cleared=True, summary=""))
+    detail = client.get(f"/api/cases/{case_id}", headers=auth_headers(hub, "operator")).json()
+    assert [a["kind"] for a in detail["alerts"]] == ["fire_lane", "fire_lane_cleared"]
+    assert "cleared" not in detail["alerts"][1]  # the API fields are as they were
+    last = detail["events"][-1]
+    assert (last["actor"], last["action"], last["note"]) == ("fire_lane_cleared", "alert",
+                                                              "fire_lane_cleared")  # fmt: skip
+    with hub.pool.connection() as conn:
+        stored = conn.execute("SELECT kind, cleared FROM alerts ORDER BY id").fetchall()
+    assert stored == [("fire_lane", False), ("fire_lane", True)]
+    sample = hub.metrics.registry.get_sample_value(
+        "gridhub_alerts_total", {"kind": "fire_lane_cleared", "outcome": "cleared"}
+    )
+    assert sample == 1

@@ -82,8 +82,8 @@ def test_rendered_lane_is_blocked_then_cleared_on_one_case(
     wait_until(lambda: "alert" in _case_actions(hub, case_id), timeout=40, step=0.5)
     with hub.pool.connection() as conn:
         rows = conn.execute(
-            "SELECT kind FROM alerts WHERE camera_id = 'CAM-QH-L01' ORDER BY ts"
+            "SELECT kind, cleared FROM alerts WHERE camera_id = 'CAM-QH-L01' ORDER BY ts"
         ).fetchall()
-    kinds = [str(r[0]) for r in rows]
-    assert kinds == ["fire_lane", "fire_lane_cleared"]
+    kinds = [(str(kind), bool(cleared)) for kind, cleared in rows]
+    assert kinds == [("fire_lane", False), ("fire_lane", True)]
     assert len(_cases(hub, "fire_lane")) == 1

@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pytest
 
 from detectors.detections import Detections
-from detectors.fire_lane import CLEARED_KIND, KIND, FireLaneDetector, FireLanePlugin
+from detectors.fire_lane import KIND, FireLaneDetector, FireLanePlugin
 from detectors.tracking import ByteTracker
 from evaluation.fire_lane.clips import LANE, Episode, draw_object
 from hub.clock import FakeClock
@@ -125,9 +125,9 @@ def test_a_parked_car_alerts_once_through_missed_detections_then_clears() -> Non
         return [PARKED] if 5 <= t < 80 and not hidden else []
 
     alerts = play(scripted_detector(script), [(t, BLANK) for t in range(100)])
-    assert [(a.kind, a.confirmed_at) for a in alerts] == [
-        (KIND, ORIGIN + timedelta(seconds=36)),
-        (CLEARED_KIND, ORIGIN + timedelta(seconds=84)),
+    assert [(a.kind, a.cleared, a.confirmed_at) for a in alerts] == [
+        (KIND, False, ORIGIN + timedelta(seconds=36)),
+        (KIND, True, ORIGIN + timedelta(seconds=84)),
     ]
     alert, cleared = alerts
     assert alert.region == cleared.region == "lane"
@@ -161,7 +161,7 @@ BOXES = Episode(start=15, end=55, shape="boxes", x=0.72, y=0.56, colour=(60, 120
 def test_boxes_left_in_the_lane_on_real_footage_alert_once_then_clear() -> None:
     detector = build({"dwell_s": 20, "clear_s": 5})
     alerts = play(detector, lane_frames(stride=10, count=75, episode=BOXES))
-    assert [a.kind for a in alerts] == [KIND, CLEARED_KIND]
+    assert [(a.kind, a.cleared) for a in alerts] == [(KIND, False), (KIND, True)]
     alerted = (alerts[0].confirmed_at - ORIGIN).total_seconds()
     cleared = (alerts[1].confirmed_at - ORIGIN).total_seconds()
     assert BOXES.start + 20 - 3 <= alerted <= BOXES.start + 20 + 5

@@ -57,9 +57,9 @@ def test_threshold_and_debounce_make_one_alert_per_episode() -> None:
     readings = [(0.1, 0), (0.4, 10), (0.5, 25), (0.2, 30), (0.4, 40), (0.6, 60), (0.7, 80),
                 (0.35, 100), (0.1, 120), (0.1, 130)]  # fmt: skip
     out = [ingest.apply(WATER, _reading(WATER, v, t)) for v, t in readings]
-    kinds = [(t, a.kind) for (v, t), a in zip(readings, out, strict=True) if a is not None]
+    kinds = [(t, a.kind, a.cleared) for (v, t), a in zip(readings, out, strict=True) if a]
     # 10–25 s: too short (debounce 30 s). 40 s on: alarm at 80 s (40 s in), cleared at 120 s.
-    assert kinds == [(80, "water_level"), (120, "water_level_cleared")]
+    assert kinds == [(80, "water_level", False), (120, "water_level", True)]
     alert = next(a for a in out if a is not None)
     assert alert.started_at == NOW + timedelta(seconds=40)
     assert alert.sensor_id == "WL-1" and alert.details["value"] == 0.7

@@ -23,6 +23,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from demo.patrols import PatrolSimulator, SimSettings
 from hub.cases.workflow import CaseAction, apply
 from hub.config import SiteConfig
 from hub.errors import HubError
+from hub.storage import rows
 
 log = logging.getLogger(__name__)
 SETTINGS = SimSettings(report_every_s=1.0, accept_after_s=0.5, handle_for_s=1.0,
@@ -111,6 +113,12 @@ class PatrolDevices:
             self.process.join(5)
 
 
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    id: int
+    state: str
+
+
 class Operator:
     """Closes resolved cases and rejects escalated ones, every half second, in a thread."""
 
@@ -136,13 +144,15 @@ class Operator:
 
     def _sweep(self) -> None:
         with self.pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT id, state FROM cases WHERE state IN ('resolved', 'escalated')"
-            ).fetchall()
-            for case_id, state in rows:
-                action = "close" if state == "resolved" else "reject"
+            waiting = rows.many(
+                conn,
+                _Waiting,
+                "SELECT id, state FROM cases WHERE state IN ('resolved', 'escalated')",
+            )
+            for case in waiting:
+                action = "close" if case.state == "resolved" else "reject"
                 with conn.transaction():
-                    apply(conn, CaseAction(case_id, action, "bench", "operator"), self.now())
+                    apply(conn, CaseAction(case.id, action, "bench", "operator"), self.now())
                 if action == "close":
                     self.closed += 1
                 else:

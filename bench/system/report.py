@@ -36,6 +36,7 @@ from psycopg_pool import ConnectionPool
 from bench.common import percentile
 from bench.system.hub import HubSample
 from bench.system.profile import thread_kind
+from hub.storage import rows
 
 DECODE_KEEP, DECODE_SLACK = 0.98, 2
 ANALYSE_KEEP, ANALYSE_SLACK = 0.95, 1
@@ -172,26 +173,37 @@ class EventLatency:
     to_device_ms: float
 
 
+@dataclass(frozen=True, slots=True)
+class _FirstDispatch:
+    id: int
+    kind: str
+    opened_at: datetime
+    created_at: datetime
+    confirmed_at: datetime | None  # the first alert of the case
+
+
 def latencies(pool: ConnectionPool, arrivals: list[tuple[int, int, float]]) -> list[EventLatency]:
     """The events behind first dispatches that reached the patrols' client."""
     arrived = {dispatch_id: at for dispatch_id, _case, at in arrivals}
     if not arrived:
         return []
     with pool.connection() as conn:
-        rows = conn.execute(
+        firsts = rows.many(
+            conn,
+            _FirstDispatch,
             """SELECT d.id, c.kind, c.opened_at, d.created_at,
-                      (SELECT min(a.ts) FROM alerts a WHERE a.case_id = c.id)
+                      (SELECT min(a.ts) FROM alerts a WHERE a.case_id = c.id) AS confirmed_at
                  FROM dispatches d JOIN cases c ON c.id = d.case_id
                 WHERE d.id = ANY(%s) AND d.attempt = 1""",
             (list(arrived),),
-        ).fetchall()
+        )
     out = []
-    for dispatch_id, kind, opened, created, confirmed in rows:
-        if confirmed is None:
+    for d in firsts:
+        if d.confirmed_at is None:
             continue
-        at = arrived[dispatch_id]
+        at, confirmed, opened, created = arrived[d.id], d.confirmed_at, d.opened_at, d.created_at
         out.append(EventLatency(
-            kind, 1000 * (at - confirmed.timestamp()), _ms(opened, confirmed),
+            d.kind, 1000 * (at - confirmed.timestamp()), _ms(opened, confirmed),
             _ms(created, opened), 1000 * (at - created.timestamp()),
         ))  # fmt: skip
     return out

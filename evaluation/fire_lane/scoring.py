@@ -16,14 +16,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from detectors.fire_lane import CLEARED_KIND, KIND, FireLanePlugin
+from detectors.fire_lane import KIND, FireLanePlugin
 from evaluation.fire_lane.clips import ClipTruth, load_truth
 from hub.clock import FakeClock
 from hub.config import Camera
 from hub.errors import HubError
-from hub.model import Frame
+from hub.model import Frame, alert_label
 
 SLACK_S = 15.0
+CLEARED = alert_label(KIND, cleared=True)  # events are alert labels: fire_lane, fire_lane_cleared
 
 
 @dataclass
@@ -75,7 +76,7 @@ def run_clip(video: Path, settings: dict[str, Any], fps: float = 1.0) -> ClipSco
             frame = Frame(
                 "EVAL", index, t, origin + timedelta(seconds=t), np.asarray(image, np.uint8)
             )
-            events += [(t, alert.kind) for alert in detector.process(frame)]
+            events += [(t, alert.label) for alert in detector.process(frame)]
         index += 1
     capture.release()
     return score(video.stem, truth, events, float(settings.get("dwell_s", 180)))
@@ -100,7 +101,7 @@ def score(
             hits[owner] = hits.get(owner, 0) + 1
             if hits[owner] == 1:
                 result.alert_delays.append(t - (truth.episodes[owner].start + dwell_s))
-        elif kind == CLEARED_KIND:
+        elif kind == CLEARED:
             if owner is None or t < truth.episodes[owner].end:
                 result.false_clears += 1
             else:

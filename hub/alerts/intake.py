@@ -45,9 +45,9 @@ class AlertIntake(RetryQueue[Alert]):
 
     def _failed(self, batch: list[Alert], exc: Exception) -> None:
         for alert in batch:
-            log.exception("could not record a %s alert; skipped", alert.kind)
-            self._metrics.alerts.labels(alert.kind, "failed").inc()
+            log.exception("could not record a %s alert; skipped", alert.label)
+            self._metrics.alerts.labels(alert.label, "failed").inc()
 
     def _dropped(self, item: Alert, overflow: int) -> None:
-        self._metrics.alerts.labels(item.kind, "dropped").inc()
-        log.error("alert queue full: dropped a %s alert", item.kind)
+        self._metrics.alerts.labels(item.label, "dropped").inc()
+        log.error("alert queue full: dropped a %s alert", item.label)

@@ -5,9 +5,9 @@ Payload: ``{"type": "smoke", "value": 1, "ts": 1763800000, "severity": 4}`` —
 or ISO 8601 with a zone; `severity` optional (1–4). Each sensor's rule comes from
 the site file: a reading at or above `threshold` (any reading, for sensors with
 no threshold) starts an alarm episode; once it has lasted `debounce_s` it becomes
-one alert; a reading below the threshold ends the episode with a `<type>_cleared`
-alert. Unknown sensors and malformed payloads are rejected and counted like
-patrol fixes; the client keeps running.
+one alert; a reading below the threshold ends the episode with a cleared alert
+(`Alert.cleared`, shown as `<type>_cleared`). Unknown sensors and malformed
+payloads are rejected and counted like patrol fixes; the client keeps running.
 """
 
 from __future__ import annotations
@@ -119,11 +119,10 @@ class SensorIngest:
 
     @staticmethod
     def _alert(sensor: Sensor, reading: Reading, started: datetime, cleared: bool) -> Alert:
-        kind = f"{sensor.type}_cleared" if cleared else sensor.type
         what = "恢复正常" if cleared else "报警"
         return Alert(
-            kind=kind, started_at=started, confirmed_at=reading.ts, confidence=1.0,
+            kind=sensor.type, started_at=started, confirmed_at=reading.ts, confidence=1.0,
             sensor_id=sensor.id, summary=f"{sensor.name} {what} ({reading.value:g})",
             details={"value": reading.value, "threshold": sensor.threshold,
-                     "severity": reading.severity},
+                     "severity": reading.severity}, cleared=cleared,
         )  # fmt: skip

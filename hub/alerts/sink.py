@@ -4,14 +4,14 @@ The de-duplication key is (source, kind, region): a camera's thrown-object alert
 on its facade zone joins the case open for that camera, kind and zone — or one
 closed less than the scenario's `dedupe_window_s` ago — instead of opening a
 second case. The grid comes from the source's location; severity and deadlines
-from the scenario. A `<kind>_cleared` alert (the lane is free again) is noted on
-the open case and never opens one. High-confidence scenarios can be configured
+from the scenario. A cleared alert (`Alert.cleared`: the lane is free again) is
+noted on the open case and never opens one; audit lines and metrics show it as
+`<kind>_cleared`, as they always have. High-confidence scenarios can be configured
 to be accepted and dispatched at once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,17 +20,18 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from hub.cases.store import NewCase, open_case
-from hub.cases.workflow import AUTO_ACCEPT_ACTOR, OPEN_STATES, CaseAction, apply
+from hub.cases.store import NewCase, count_alert, matching_case, open_case
+from hub.cases.workflow import AUTO_ACCEPT_ACTOR, CaseAction, apply
 from hub.clock import Clock
 from hub.config import SiteConfig
 from hub.dispatch.dispatcher import Dispatcher
 from hub.errors import HubError
 from hub.infra.metrics import HubMetrics
 from hub.model import Alert
+from hub.storage.alert_repo import insert_alert, link_alert
+from hub.storage.site_repo import Place, camera_place, sensor_place
 
 log = logging.getLogger(__name__)
-CLEARED = "_cleared"
 Conn = psycopg.Connection[Any]
 
 
@@ -42,13 +43,6 @@ class AlertOutcome:
     case_id: int | None
     outcome: str  # opened | joined | cleared | orphan
     dispatch: bool  # the case should be dispatched now
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    lat: float
-    lon: float
-    grid_id: str | None
 
 
 class CaseSink:
@@ -75,7 +69,7 @@ class CaseSink:
                 if attempt:  # another hub opened the same case twice in a row: give up loudly
                     raise
                 log.info("another hub opened the case for this alert first; joining it")
-        self._metrics.alerts.labels(alert.kind, outcome.outcome).inc()
+        self._metrics.alerts.labels(alert.label, outcome.outcome).inc()
         if outcome.dispatch and outcome.case_id is not None:
             try:
                 self._dispatcher.dispatch(outcome.case_id)
@@ -86,72 +80,45 @@ class CaseSink:
 
     def _apply(self, conn: Conn, alert: Alert) -> AlertOutcome:
         source = self._source(conn, alert)
-        base_kind = alert.kind.removesuffix(CLEARED)
-        key = dedupe_key(alert, base_kind)
-        alert_id = self._store(conn, alert)
-        case_id = self._matching_case(conn, key, base_kind, alert.kind.endswith(CLEARED))
+        key = dedupe_key(alert)
+        alert_id = insert_alert(conn, alert)
+        case_id = self._matching_case(conn, key, alert)
         if case_id is not None:
-            note = alert.summary or alert.kind
-            apply(conn, CaseAction(case_id, "alert", alert.kind, "system", note), self._clock.now())
+            # The actor and the fallback note are the label: `fire_lane_cleared` for a clearing.
+            action = CaseAction(
+                case_id, "alert", alert.label, "system", alert.summary or alert.label
+            )
+            apply(conn, action, self._clock.now())
             self._link(conn, alert_id, case_id, alert)
-            cleared = alert.kind.endswith(CLEARED)
-            return AlertOutcome(alert_id, case_id, "cleared" if cleared else "joined", False)
-        if alert.kind.endswith(CLEARED) or source is None:
+            return AlertOutcome(alert_id, case_id, "cleared" if alert.cleared else "joined", False)
+        if alert.cleared or source is None:
             return AlertOutcome(alert_id, None, "orphan", False)
         case_id, dispatch = self._open(conn, alert, source, key)
         self._link(conn, alert_id, case_id, alert)
         return AlertOutcome(alert_id, case_id, "opened", dispatch)
 
-    def _source(self, conn: Conn, alert: Alert) -> _Source | None:
+    @staticmethod
+    def _source(conn: Conn, alert: Alert) -> Place | None:
         if alert.camera_id:
-            table, ident = "cameras", alert.camera_id
+            table, place = "cameras", camera_place(conn, alert.camera_id)
         elif alert.sensor_id:
-            table, ident = "sensors", alert.sensor_id
+            table, place = "sensors", sensor_place(conn, alert.sensor_id)
         else:
             return None
-        row = conn.execute(
-            f"SELECT lat, lon, grid_id FROM {table} WHERE id = %s", (ident,)
-        ).fetchone()
-        if row is None:
+        if place is None:
             log.warning(
-                "alert %s from unknown %s %s: stored without a case", alert.kind, table, ident
-            )
-            return None
-        return _Source(float(row[0]), float(row[1]), row[2])
+                "alert %s from unknown %s %s: stored without a case",
+                alert.label, table, alert.camera_id or alert.sensor_id,
+            )  # fmt: skip
+        return place
 
-    @staticmethod
-    def _store(conn: Conn, alert: Alert) -> int:
-        details = {
-            **alert.details,
-            "summary": alert.summary,
-            "region": alert.region,
-            "started_at": alert.started_at.isoformat(),
-            "overlay": alert.overlay,
-            "evidence": [{"kind": e.kind, "path": e.path, "media_type": e.media_type,
-                          "missing": e.missing} for e in alert.evidence],
-        }  # fmt: skip
-        row = conn.execute(
-            """INSERT INTO alerts (ts, kind, camera_id, sensor_id, confidence, details)
-               VALUES (%s, %s, %s, %s, %s, %s) RETURNING id""",
-            (alert.confirmed_at, alert.kind, alert.camera_id, alert.sensor_id, alert.confidence,
-             json.dumps(details, ensure_ascii=False, default=str)),
-        ).fetchone()  # fmt: skip
-        assert row is not None
-        return int(row[0])
-
-    def _matching_case(self, conn: Conn, key: str, kind: str, cleared: bool) -> int | None:
+    def _matching_case(self, conn: Conn, key: str, alert: Alert) -> int | None:
         """The open case for `key`, or (not for a clearing) one closed within the window."""
-        window = timedelta(seconds=self._site.scenario(kind).dedupe_window_s)
-        since = None if cleared else self._clock.now() - window
-        row = conn.execute(
-            """SELECT id FROM cases WHERE dedupe_key = %s
-                 AND (state = ANY(%s) OR updated_at >= %s)
-               ORDER BY id DESC LIMIT 1 FOR UPDATE""",
-            (key, sorted(OPEN_STATES), since),
-        ).fetchone()
-        return int(row[0]) if row else None
+        window = timedelta(seconds=self._site.scenario(alert.kind).dedupe_window_s)
+        since = None if alert.cleared else self._clock.now() - window
+        return matching_case(conn, key, since)
 
-    def _open(self, conn: Conn, alert: Alert, source: _Source, key: str) -> tuple[int, bool]:
+    def _open(self, conn: Conn, alert: Alert, source: Place, key: str) -> tuple[int, bool]:
         scenario = self._site.scenario(alert.kind)
         now = self._clock.now()
         new = NewCase(
@@ -171,20 +138,11 @@ class CaseSink:
 
     @staticmethod
     def _link(conn: Conn, alert_id: int, case_id: int, alert: Alert) -> None:
-        conn.execute(
-            "UPDATE alerts SET case_id = %s WHERE id = %s AND ts = %s",
-            (case_id, alert_id, alert.confirmed_at),
-        )
-        conn.execute(
-            """UPDATE cases SET details = details || jsonb_build_object(
-                   'alert_count', coalesce((details->>'alert_count')::int, 0) + 1,
-                   'last_alert_at', %s::text)
-               WHERE id = %s""",
-            (alert.confirmed_at.isoformat(), case_id),
-        )
+        link_alert(conn, alert_id, alert.confirmed_at, case_id)
+        count_alert(conn, case_id, alert.confirmed_at)
 
 
-def dedupe_key(alert: Alert, kind: str) -> str:
-    """(source, kind, region) as one string."""
+def dedupe_key(alert: Alert) -> str:
+    """(source, kind, region) as one string; a clearing has the key of what it clears."""
     source = f"camera:{alert.camera_id}" if alert.camera_id else f"sensor:{alert.sensor_id}"
-    return f"{source}:{kind}:{alert.region or '-'}"
+    return f"{source}:{alert.kind}:{alert.region or '-'}"

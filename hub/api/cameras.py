@@ -25,7 +25,7 @@ from hub.hub import Hub
 from hub.model import CameraInfo
 from hub.seams import Capture
 from hub.storage import camera_repo
-from hub.storage.site_repo import list_cameras
+from hub.storage.site_repo import grid_exists, list_cameras
 
 router = APIRouter(tags=["cameras"])
 BOUNDARY = "gridhub-frame"
@@ -189,7 +189,7 @@ def _render(worker: CameraWorker, capture: Capture, width: int | None) -> bytes:
     image = capture.to_bgr(width)
     for alert in worker.recent_alerts():
         if (capture.wall - alert.confirmed_at).total_seconds() <= RECENT_ALERT_S:
-            image = media.draw_overlay(image, alert.overlay, alert.kind)
+            image = media.draw_overlay(image, alert.overlay, alert.label)
     return media.encode_jpeg(image, 80)
 
 
@@ -231,7 +231,7 @@ def _check(hub: Hub, camera: Camera) -> str | None:
     grid_id = camera.grid or hub.grids.locate(camera.location.lat, camera.location.lon)
     if camera.grid is not None:
         with hub.pool.connection() as conn:
-            if not camera_repo.grid_exists(conn, camera.grid):
+            if not grid_exists(conn, camera.grid):
                 problems.append(f"grid: unknown grid '{camera.grid}'")
     if problems:
         raise HTTPException(422, problems)

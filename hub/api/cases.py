@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import psycopg
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
@@ -17,18 +17,23 @@ from hub.auth import Principal
 from hub.cases.queries import (
     GROUPS,
     CaseFilter,
-    case_alerts,
+    DispatchEntry,
+    EventEntry,
     case_dispatches,
     case_events,
+    dispatched_to,
     list_cases,
     stats,
 )
-from hub.cases.store import CaseRow, NewCase, get_case, open_case
+from hub.cases.store import CaseRow, NewCase, get_case, merge_details, open_case
 from hub.cases.workflow import CaseAction, allowed_actions, apply
 from hub.errors import CaseError, PayloadError, TransitionError
 from hub.patrols.payloads import Reply
+from hub.storage.alert_repo import AlertRow, case_alerts
+from hub.storage.site_repo import grid_exists
 
 router = APIRouter(tags=["cases"])
+Conn = psycopg.Connection[Any]
 MAX_PAGE = 500
 
 
@@ -58,10 +63,34 @@ class CasePage(BaseModel):
     next_cursor: int | None = Field(description="Pass as `cursor` for the next (older) page.")
 
 
+class AlertView(BaseModel):
+    """One alert of a case."""
+
+    id: int
+    ts: datetime
+    kind: str = Field(description="The scenario; `<kind>_cleared` for a clearing alert.")
+    camera_id: str | None
+    sensor_id: str | None
+    confidence: float | None
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: AlertRow) -> AlertView:
+        return cls(
+            id=row.id,
+            ts=row.ts,
+            kind=row.label,
+            camera_id=row.camera_id,
+            sensor_id=row.sensor_id,
+            confidence=row.confidence,
+            details=row.details,
+        )
+
+
 class CaseDetail(CaseView):
-    events: list[dict[str, Any]]
-    dispatches: list[dict[str, Any]]
-    alerts: list[dict[str, Any]]
+    events: list[EventEntry]
+    dispatches: list[DispatchEntry]
+    alerts: list[AlertView]
     allowed_actions: list[str] = Field(description="What the caller may do next.")
 
 
@@ -160,25 +189,20 @@ def case_detail(hub: HubDep, user: Reporter, case_id: int) -> CaseDetail:
             **_view(case).model_dump(),
             events=case_events(conn, case_id),
             dispatches=case_dispatches(conn, case_id),
-            alerts=case_alerts(conn, case_id),
+            alerts=[AlertView.of(a) for a in case_alerts(conn, case_id)],
             allowed_actions=allowed_actions(case.state, user.role),
         )
     return detail
 
 
-def visible_case(conn: Any, user: Principal, case_id: int) -> CaseRow:
+def visible_case(conn: Conn, user: Principal, case_id: int) -> CaseRow:
     """The case, if this user may see it (404 otherwise, also for other patrols' cases)."""
     try:
         case = get_case(conn, case_id)
     except CaseError:
         raise HTTPException(404, f"no case {case_id}") from None
-    if user.role == "patrol":
-        mine = conn.execute(
-            "SELECT 1 FROM dispatches WHERE case_id = %s AND patrol_id = %s",
-            (case_id, user.patrol_id),
-        ).fetchone()
-        if mine is None:
-            raise HTTPException(404, f"no case {case_id}")
+    if user.role == "patrol" and not dispatched_to(conn, case_id, user.patrol_id):
+        raise HTTPException(404, f"no case {case_id}")
     return case
 
 
@@ -191,10 +215,7 @@ def report_case(hub: HubDep, user: Reporter, body: ManualReport) -> CaseView:
                   grid_id=grid_id, lat=body.lat, lon=body.lon, details=details)  # fmt: skip
     now = hub.clock.now()
     with hub.pool.connection() as conn:
-        if (
-            grid_id is not None
-            and not conn.execute("SELECT 1 FROM grids WHERE id = %s", (grid_id,)).fetchone()
-        ):
+        if grid_id is not None and not grid_exists(conn, grid_id):
             raise HTTPException(422, f"no grid {grid_id}")
         case_id = open_case(conn, new, now, user.name, hub.site.deadlines(body.kind, grid_id)[0])
         conn.commit()
@@ -237,12 +258,11 @@ def _apply(hub: HubDep, user: Principal, case_id: int, body: ActionRequest) -> N
             visible_case(conn, user, case_id)
             apply(conn, CaseAction(case_id, body.action, user.name, user.role, note),
                   hub.clock.now())  # fmt: skip
-            extra = {"score": body.score} if body.score else {}
+            extra: dict[str, Any] = {"score": body.score} if body.score else {}
             if body.department:
-                extra["department"] = body.department  # type: ignore[assignment]
+                extra["department"] = body.department
             if extra:
-                conn.execute("UPDATE cases SET details = details || %s::jsonb WHERE id = %s",
-                             (json.dumps(extra, ensure_ascii=False), case_id))  # fmt: skip
+                merge_details(conn, case_id, extra)
     except TransitionError as exc:
         raise HTTPException(409, {"detail": str(exc), "allowed": exc.allowed}) from None
     if body.action in ("reject", "close"):

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from hub.api.cases import visible_case
 from hub.api.deps import HubDep, Reporter
 from hub.hub import Hub
+from hub.storage.alert_repo import AlertEvidence, case_evidence
 
 router = APIRouter(tags=["cases"])
 
@@ -37,13 +38,9 @@ class EvidenceItem(BaseModel):
     )
 
 
-def _refs(hub: Hub, case_id: int) -> list[tuple[int, dict[str, Any]]]:
+def _refs(hub: Hub, case_id: int) -> list[AlertEvidence]:
     with hub.pool.connection() as conn:
-        rows = conn.execute(
-            "SELECT id, details FROM alerts WHERE case_id = %s ORDER BY ts, id", (case_id,)
-        ).fetchall()
-    return [(int(alert_id), ref) for alert_id, details in rows
-            for ref in (details or {}).get("evidence", [])]  # fmt: skip
+        return case_evidence(conn, case_id)
 
 
 def _file(hub: Hub, ref: dict[str, Any]) -> Path | None:
@@ -59,15 +56,17 @@ def _file(hub: Hub, ref: dict[str, Any]) -> Path | None:
 def evidence(hub: HubDep, user: Reporter, case_id: int) -> list[EvidenceItem]:
     with hub.pool.connection() as conn:
         visible_case(conn, user, case_id)
-    return [
-        EvidenceItem(
-            n=n, kind=str(ref.get("kind", "")), media_type=str(ref.get("media_type", "")),
-            alert_id=alert_id, url=f"/api/cases/{case_id}/evidence/{n}",
-            available=_file(hub, ref) is not None,
-            missing=str(ref["missing"]) if ref.get("missing") is not None else None,
-        )
-        for n, (alert_id, ref) in enumerate(_refs(hub, case_id))
-    ]  # fmt: skip
+    return [_item(hub, case_id, n, found) for n, found in enumerate(_refs(hub, case_id))]
+
+
+def _item(hub: Hub, case_id: int, n: int, found: AlertEvidence) -> EvidenceItem:
+    ref = found.ref
+    return EvidenceItem(
+        n=n, kind=str(ref.get("kind", "")), media_type=str(ref.get("media_type", "")),
+        alert_id=found.alert_id, url=f"/api/cases/{case_id}/evidence/{n}",
+        available=_file(hub, ref) is not None,
+        missing=str(ref["missing"]) if ref.get("missing") is not None else None,
+    )  # fmt: skip
 
 
 @router.get("/api/cases/{case_id}/evidence/{n}", summary="One evidence file")
@@ -77,8 +76,9 @@ def evidence_file(hub: HubDep, user: Reporter, case_id: int, n: int) -> FileResp
     refs = _refs(hub, case_id)
     if not 0 <= n < len(refs):
         raise HTTPException(404, f"case {case_id} has no evidence {n}")
-    path = _file(hub, refs[n][1])
+    ref = refs[n].ref
+    path = _file(hub, ref)
     if path is None:
         raise HTTPException(404, {"detail": "evidence missing (deleted or never written)",
                                   "missing": True})  # fmt: skip
-    return FileResponse(path, media_type=str(refs[n][1].get("media_type") or None))
+    return FileResponse(path, media_type=str(ref.get("media_type") or None))

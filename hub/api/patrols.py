@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from hub.api.deps import AnyUser, HubDep, Staff
 from hub.auth import Principal
-from hub.model import PatrolInfo, PatrolState
+from hub.model import PatrolFix, PatrolInfo, PatrolState
+from hub.storage import position_repo
 from hub.storage.site_repo import list_patrols
 
 router = APIRouter(tags=["patrols"])
@@ -89,13 +90,8 @@ def track(
     if hub.patrols.get(patrol_id) is None:
         raise HTTPException(404, f"no patrol {patrol_id}")
     with hub.pool.connection() as conn:
-        rows = conn.execute(
-            """SELECT lat, lon, ts, accuracy_m, speed_mps, heading_deg, battery_pct, source
-               FROM patrol_positions WHERE patrol_id = %s AND ts >= %s AND ts <= %s
-               ORDER BY ts LIMIT %s""",
-            (patrol_id, since, until, MAX_TRACK_POINTS + 1),
-        ).fetchall()
-    points = [Position(**dict(zip(Position.model_fields, r, strict=True))) for r in rows]
+        fixes = position_repo.track(conn, patrol_id, since, until, MAX_TRACK_POINTS + 1)
+    points = [_position(fix) for fix in fixes]
     return Track(
         patrol_id=patrol_id,
         points=points[:MAX_TRACK_POINTS],
@@ -122,18 +118,20 @@ def _view(hub: HubDep, info: PatrolInfo, state: PatrolState | None) -> PatrolVie
         enabled=info.enabled,
         duty_status=state.duty_status if state else info.duty_status,
         available=hub.patrols.available(info.id),
-        last_fix=Position(
-            lat=fix.lat,
-            lon=fix.lon,
-            ts=fix.ts,
-            accuracy_m=fix.accuracy_m,
-            speed_mps=fix.speed_mps,
-            heading_deg=fix.heading_deg,
-            battery_pct=fix.battery_pct,
-            source=fix.source,
-        )
-        if fix
-        else None,  # fmt: skip
+        last_fix=_position(fix) if fix else None,
         fix_age_s=age,
         dispatch_id=state.dispatch_id if state else None,
+    )
+
+
+def _position(fix: PatrolFix) -> Position:
+    return Position(
+        lat=fix.lat,
+        lon=fix.lon,
+        ts=fix.ts,
+        accuracy_m=fix.accuracy_m,
+        speed_mps=fix.speed_mps,
+        heading_deg=fix.heading_deg,
+        battery_pct=fix.battery_pct,
+        source=fix.source,
     )

@@ -105,7 +105,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     from hub.services import service_endpoints
     from hub.storage import camera_repo
     from hub.storage.db import connect
-    from hub.storage.site_repo import grid_index, list_grids, sync_site
+    from hub.storage.site_repo import grid_exists, grid_index, list_grids, sync_site
 
     camera = _camera_from(args)
     registry = load_registry(["gridhub.sources"])
@@ -114,7 +114,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     site = load_site(args.config)
     with service_endpoints(site) as endpoints, connect(endpoints.database_url) as conn:
         sync_site(conn, site)  # the grids the camera may refer to
-        if camera.grid is not None and not camera_repo.grid_exists(conn, camera.grid):
+        if camera.grid is not None and not grid_exists(conn, camera.grid):
             raise ConfigError(f"unknown grid '{camera.grid}'")
         grid = camera.grid or grid_index(list_grids(conn)).locate(
             camera.location.lat, camera.location.lon

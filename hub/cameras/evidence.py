@@ -134,7 +134,7 @@ class EvidenceStore:
         return (
             Path(camera)
             / alert.confirmed_at.strftime("%Y%m%d")
-            / (f"{stamp}-{_safe(alert.kind)}{suffix}")
+            / (f"{stamp}-{_safe(alert.label)}{suffix}")
         )
 
     def snapshot(self, alert: Alert, image: Image) -> EvidenceRef:
@@ -142,7 +142,7 @@ class EvidenceStore:
         from hub.cameras import media
 
         rel = self.path_for(alert, ".jpg")
-        drawn = media.draw_overlay(image, alert.overlay, f"{alert.kind} {alert.confidence:.2f}")
+        drawn = media.draw_overlay(image, alert.overlay, f"{alert.label} {alert.confidence:.2f}")
         self._added(rel, self._guarded(lambda: media.write_jpeg(self.root / rel, drawn)))
         return self.snapshot_ref(alert)
 

@@ -31,6 +31,8 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from hub.storage import rows
+
 Conn = psycopg.Connection[Any]
 
 
@@ -63,6 +65,24 @@ class LeaseView:
 
     held: frozenset[str]
     holders: dict[str, str]  # camera id -> instance id, every live lease
+
+
+@dataclass(frozen=True, slots=True)
+class _Lease:
+    camera_id: str
+    expired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Holder:
+    camera_id: str
+    holder: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Neighbour:
+    instance_id: str
+    pid: int
 
 
 class CameraLeases:
@@ -114,13 +134,14 @@ class CameraLeases:
         conn.commit()
 
     def _renew(self, conn: Conn) -> set[str]:
-        rows = conn.execute(
+        renewed = rows.scalars(
+            conn,
             """UPDATE camera_leases SET expires_at = now() + make_interval(secs => %s)
                WHERE holder = %s RETURNING camera_id""",
             (self.ttl_s, self.instance.id),
-        ).fetchall()
+        )
         conn.commit()
-        return {row[0] for row in rows}
+        return set(renewed)
 
     def _release(self, conn: Conn, camera_ids: Iterable[str]) -> None:
         conn.execute(
@@ -130,7 +151,8 @@ class CameraLeases:
         conn.commit()
 
     def _claim(self, conn: Conn, camera_id: str) -> bool:
-        row = conn.execute(
+        claimed = rows.exists(
+            conn,
             """INSERT INTO camera_leases (camera_id, holder, expires_at)
                VALUES (%(camera)s, %(me)s, now() + make_interval(secs => %(ttl)s))
                ON CONFLICT (camera_id) DO UPDATE
@@ -139,24 +161,29 @@ class CameraLeases:
                    WHERE camera_leases.expires_at < now()
                RETURNING camera_id""",
             {"camera": camera_id, "me": self.instance.id, "ttl": self.ttl_s},
-        ).fetchone()
+        )
         conn.commit()
-        return row is not None
+        return claimed
 
 
 def _live_instances(conn: Conn, ttl_s: float) -> int:
-    row = conn.execute(
-        "SELECT count(*) FROM hub_instances WHERE heartbeat_at > now() - make_interval(secs => %s)",
-        (ttl_s,),
-    ).fetchone()
-    return int(row[0]) if row else 1
+    return int(
+        rows.scalar(
+            conn,
+            "SELECT count(*) FROM hub_instances"
+            " WHERE heartbeat_at > now() - make_interval(secs => %s)",
+            (ttl_s,),
+        )
+    )
 
 
 def _claim_order(conn: Conn, enabled: Sequence[str], held: set[str]) -> list[str]:
     """Cameras to try: unleased ones first, then those whose lease has expired."""
     leased = {
-        row[0]: row[1]
-        for row in conn.execute("SELECT camera_id, expires_at < now() FROM camera_leases")
+        lease.camera_id: lease.expired
+        for lease in rows.many(
+            conn, _Lease, "SELECT camera_id, expires_at < now() AS expired FROM camera_leases"
+        )
     }
     free = [c for c in sorted(enabled) if c not in held and c not in leased]
     expired = [c for c in sorted(enabled) if c not in held and leased.get(c)]
@@ -164,17 +191,21 @@ def _claim_order(conn: Conn, enabled: Sequence[str], held: set[str]) -> list[str
 
 
 def _holders(conn: Conn) -> dict[str, str]:
-    rows = conn.execute("SELECT camera_id, holder FROM camera_leases WHERE expires_at >= now()")
-    return {row[0]: row[1] for row in rows}
+    live = rows.many(
+        conn, _Holder, "SELECT camera_id, holder FROM camera_leases WHERE expires_at >= now()"
+    )
+    return {lease.camera_id: lease.holder for lease in live}
 
 
 def _clear_dead_neighbours(conn: Conn, me: Instance) -> None:
     """Remove instances of this host (same pid namespace) whose process is gone."""
-    rows = conn.execute(
+    neighbours = rows.many(
+        conn,
+        _Neighbour,
         "SELECT instance_id, pid FROM hub_instances WHERE host_key = %s AND instance_id <> %s",
         (me.host_key, me.id),
-    ).fetchall()
-    dead = [instance_id for instance_id, pid in rows if not _alive(pid)]
+    )
+    dead = [n.instance_id for n in neighbours if not _alive(n.pid)]
     conn.execute("DELETE FROM hub_instances WHERE heartbeat_at < now() - interval '1 day'")
     conn.execute("DELETE FROM camera_leases WHERE holder = ANY(%s)", (dead,))
     conn.execute("DELETE FROM hub_instances WHERE instance_id = ANY(%s)", (dead,))

@@ -220,9 +220,11 @@ class CameraWorker:
     def _evidence_failed(self, alert: Alert, what: str, exc: EvidenceError) -> None:
         self.health.count("evidence")
         if isinstance(exc, EvidenceWriteError):  # the store logs a refusing disk once
-            log.debug("camera %s: %s for %s not written: %s", self.camera_id, what, alert.kind, exc)
+            log.debug(
+                "camera %s: %s for %s not written: %s", self.camera_id, what, alert.label, exc
+            )
         else:
-            log.error("camera %s: %s for %s failed: %s", self.camera_id, what, alert.kind, exc)
+            log.error("camera %s: %s for %s failed: %s", self.camera_id, what, alert.label, exc)
 
     # The manager's tick --------------------------------------------------------------
 

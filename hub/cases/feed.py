@@ -20,6 +20,7 @@ from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
 from hub.infra.ticker import Ticker
+from hub.storage import rows
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,7 @@ def events_after(conn: psycopg.Connection[Any], after_id: int, limit: int = 500)
 
 
 def last_event_id(conn: psycopg.Connection[Any]) -> int:
-    row = conn.execute("SELECT coalesce(max(id), 0) FROM case_events").fetchone()
-    return int(row[0]) if row else 0
+    return int(rows.scalar(conn, "SELECT coalesce(max(id), 0) FROM case_events"))
 
 
 class EventFeed:

@@ -8,9 +8,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import class_row, dict_row
+from psycopg.rows import dict_row
 
 from hub.cases.store import CASE_COLUMNS, CaseRow
+from hub.storage import rows
 
 Conn = psycopg.Connection[Any]
 
@@ -64,35 +65,64 @@ def list_cases(conn: Conn, f: CaseFilter, limit: int) -> list[CaseRow]:
     query = sql.SQL("SELECT {} FROM cases WHERE {} ORDER BY id DESC LIMIT %s").format(
         sql.SQL(CASE_COLUMNS), where
     )
-    with conn.cursor(row_factory=class_row(CaseRow)) as cur:
-        return cur.execute(query, [*params, limit]).fetchall()
+    return rows.many(conn, CaseRow, query, [*params, limit])
 
 
-def case_events(conn: Conn, case_id: int) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            """SELECT id, at, actor, action, from_state, to_state, note FROM case_events
-               WHERE case_id = %s ORDER BY id""",
-            (case_id,),
-        ).fetchall()
+@dataclass(frozen=True, slots=True)
+class EventEntry:
+    """One line of a case's audit log."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str
+    note: str | None
 
 
-def case_alerts(conn: Conn, case_id: int) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            """SELECT id, ts, kind, camera_id, sensor_id, confidence, details FROM alerts
-               WHERE case_id = %s ORDER BY ts""",
-            (case_id,),
-        ).fetchall()
+@dataclass(frozen=True, slots=True)
+class DispatchEntry:
+    """One dispatch of a case as its detail shows it."""
+
+    id: int
+    patrol_id: str
+    attempt: int
+    state: str
+    created_at: datetime
+    published_at: datetime | None
+    deadline: datetime
+    answered_at: datetime | None
+    note: str | None
 
 
-def case_dispatches(conn: Conn, case_id: int) -> list[dict[str, Any]]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            """SELECT id, patrol_id, attempt, state, created_at, published_at, deadline,
-                      answered_at, note FROM dispatches WHERE case_id = %s ORDER BY attempt""",
-            (case_id,),
-        ).fetchall()
+def case_events(conn: Conn, case_id: int) -> list[EventEntry]:
+    return rows.many(
+        conn,
+        EventEntry,
+        """SELECT id, at, actor, action, from_state, to_state, note FROM case_events
+           WHERE case_id = %s ORDER BY id""",
+        (case_id,),
+    )
+
+
+def case_dispatches(conn: Conn, case_id: int) -> list[DispatchEntry]:
+    return rows.many(
+        conn,
+        DispatchEntry,
+        """SELECT id, patrol_id, attempt, state, created_at, published_at, deadline,
+                  answered_at, note FROM dispatches WHERE case_id = %s ORDER BY attempt""",
+        (case_id,),
+    )
+
+
+def dispatched_to(conn: Conn, case_id: int, patrol_id: str | None) -> bool:
+    """Whether the case was ever dispatched to this patrol (what a patrol user may see)."""
+    return rows.exists(
+        conn,
+        "SELECT 1 FROM dispatches WHERE case_id = %s AND patrol_id = %s",
+        (case_id, patrol_id),
+    )
 
 
 STATS_SQL = """

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from hub.cases.store import Overdue, overdue_case, set_escalation
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import Clock
 from hub.config import SiteConfig
@@ -60,31 +61,23 @@ class SlaMonitor:
     def _escalate_one(self, column: str, state: str, sla: str) -> bool:
         now = self._clock.now()
         with self._pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                f"""SELECT id, kind, grid_id, escalation_level FROM cases
-                    WHERE state = %s AND {column} < %s
-                    ORDER BY {column} LIMIT 1 FOR UPDATE SKIP LOCKED""",
-                (state, now),
-            ).fetchone()
-            if row is None:
+            case = overdue_case(conn, column, state, now)
+            if case is None:
                 return False
-            self._escalate(conn, row, column, sla)
+            self._escalate(conn, case, column, sla)
         self._metrics.sla_escalations.labels(sla).inc()
         return True
 
     def _escalate(
-        self, conn: psycopg.Connection[Any], row: tuple[Any, ...], column: str, sla: str
+        self, conn: psycopg.Connection[Any], case: Overdue, column: str, sla: str
     ) -> None:
-        case_id, kind, grid_id, level = int(row[0]), str(row[1]), row[2], int(row[3]) + 1
+        case_id, level = case.id, case.escalation_level + 1
         rung = min(level, len(self._ladder) - 1)
         now = self._clock.now()
-        deadlines = self._site.deadlines(kind, grid_id)
+        deadlines = self._site.deadlines(case.kind, case.grid_id)
         period = deadlines[0] if sla == "accept" else deadlines[1]
         next_deadline = now + timedelta(seconds=period) if rung < len(self._ladder) - 1 else None
         note = f"{sla} deadline missed: escalated to {self._ladder[rung]}"
         apply(conn, CaseAction(case_id, "sla_escalate", "sla", "system", note), now)
-        conn.execute(
-            f"UPDATE cases SET escalation_level = %s, {column} = %s WHERE id = %s",
-            (level, next_deadline, case_id),
-        )
+        set_escalation(conn, case_id, level, column, next_deadline)
         log.warning("case %d: %s", case_id, note)

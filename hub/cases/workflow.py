@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 
 from hub.errors import CaseError, TransitionError
+from hub.storage import rows
 
 OPEN_STATES = frozenset({"reported", "accepted", "dispatched", "arrived", "resolved", "escalated"})
 STAFF = frozenset({"operator", "admin"})
@@ -90,10 +91,9 @@ def allowed_actions(state: str, role: str) -> list[str]:
 def apply(conn: psycopg.Connection[Any], request: CaseAction, at: datetime) -> CaseChange:
     """Take the requested action inside the caller's transaction, or raise."""
     case_id, action, role = request.case_id, request.action, request.role
-    row = conn.execute("SELECT state FROM cases WHERE id = %s FOR UPDATE", (case_id,)).fetchone()
-    if row is None:
+    state = rows.scalar(conn, "SELECT state FROM cases WHERE id = %s FOR UPDATE", (case_id,))
+    if state is None:
         raise CaseError(f"no case {case_id}")
-    state = str(row[0])
     transition = TRANSITIONS.get(action)
     if transition is None or state not in transition.sources or role not in transition.roles:
         allowed = allowed_actions(state, role)
@@ -106,10 +106,10 @@ def apply(conn: psycopg.Connection[Any], request: CaseAction, at: datetime) -> C
     conn.execute(
         "UPDATE cases SET state = %s, updated_at = %s WHERE id = %s", (target, at, case_id)
     )
-    event = conn.execute(
+    event_id = rows.scalar(
+        conn,
         """INSERT INTO case_events (case_id, at, actor, action, from_state, to_state, note)
            VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
         (case_id, at, request.actor, action, state, target, request.note),
-    ).fetchone()
-    assert event is not None
-    return CaseChange(case_id, action, state, target, int(event[0]))
+    )
+    return CaseChange(case_id, action, state, target, int(event_id))

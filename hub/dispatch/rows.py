@@ -44,6 +44,15 @@ def dispatches_of(conn: psycopg.Connection[Any], case_id: int) -> list[DispatchR
         ).fetchall()
 
 
+def dispatches_in(conn: psycopg.Connection[Any], states: tuple[str, ...]) -> list[DispatchRow]:
+    """Every dispatch in one of `states`, oldest first."""
+    with conn.cursor(row_factory=class_row(DispatchRow)) as cur:
+        return cur.execute(
+            f"SELECT {DISPATCH_COLUMNS} FROM dispatches WHERE state = ANY(%s) ORDER BY id",
+            (list(states),),
+        ).fetchall()
+
+
 def dispatch_payload(
     case: CaseRow, dispatch_id: int, patrol_id: str, attempt: int, deadline: datetime
 ) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from hub.infra.metrics import HubMetrics
 from hub.infra.ticker import Ticker
 from hub.plugins import Registry
 from hub.seams import Notifier, NotifierContext
+from hub.storage import rows
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +75,14 @@ class NotifierRunner:
         the work to the one holding it, and no event goes out twice from two hubs.
         """
         with self._pool.connection() as conn, conn.transaction():
-            row = conn.execute(
+            cursor = rows.scalar(
+                conn,
                 "SELECT last_event_id FROM notifier_cursors WHERE name = %s FOR UPDATE SKIP LOCKED",
                 (self.name,),
-            ).fetchone()
-            if row is None:
+            )
+            if cursor is None:
                 return None
-            events = events_after(conn, int(row[0]), limit=1)
+            events = events_after(conn, int(cursor), limit=1)
             if not events:
                 return None
             delivered = self._deliver(events[0])

@@ -24,7 +24,6 @@ from datetime import datetime
 
 import paho.mqtt.client as mqtt
 from prometheus_client import Counter
-from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
 from hub.clock import Clock
@@ -36,6 +35,7 @@ from hub.model import PatrolFix, PatrolInfo
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import parse_native_location, parse_owntracks, parse_status
 from hub.patrols.writer import PositionWriter
+from hub.storage.position_repo import latest_fixes
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +78,8 @@ class PatrolIngest:
     def restore_fixes(self, since: datetime) -> int:
         """Put each patrol's latest stored fix since `since` back in the live index, so a
         restarted hub knows who is where without waiting for the next reports."""
-        with self._pool.connection() as conn, conn.cursor(row_factory=class_row(PatrolFix)) as cur:
-            fixes = cur.execute(
-                """SELECT DISTINCT ON (patrol_id) patrol_id, lat, lon, ts, accuracy_m, speed_mps,
-                          heading_deg, battery_pct, source
-                   FROM patrol_positions WHERE ts >= %s ORDER BY patrol_id, ts DESC""",
-                (since,),
-            ).fetchall()
+        with self._pool.connection() as conn:
+            fixes = latest_fixes(conn, since)
         restored = [f for f in fixes if f.patrol_id in self._index]
         for fix in restored:
             self._index.update_fix(fix)

@@ -81,10 +81,6 @@ def delete_camera(conn: Conn, camera_id: str) -> bool:
     return conn.execute("DELETE FROM cameras WHERE id = %s", [camera_id]).rowcount == 1
 
 
-def grid_exists(conn: Conn, grid_id: str) -> bool:
-    return conn.execute("SELECT 1 FROM grids WHERE id = %s", [grid_id]).fetchone() is not None
-
-
 def _camera(row: dict[str, Any]) -> Camera:
     try:
         return Camera(

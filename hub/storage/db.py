@@ -13,6 +13,8 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from hub.errors import StorageError
+from hub.storage import rows
+from hub.storage.timescale import installed_version
 
 CONNECT_TIMEOUT_S = 5
 # How long a caller waits for a pooled connection before `PoolTimeout` (the API's 503).
@@ -69,11 +71,8 @@ class ServerInfo:
 
 def server_info(conn: psycopg.Connection[tuple[object, ...]]) -> ServerInfo:
     """The server version and the installed TimescaleDB version, if any."""
-    version = conn.execute("SHOW server_version").fetchone()
-    ts = conn.execute(
-        "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"
-    ).fetchone()
+    version = rows.scalar(conn, "SHOW server_version")
     return ServerInfo(
-        version=str(version[0]) if version else "unknown",
-        timescaledb=str(ts[0]) if ts else None,
+        version="unknown" if version is None else str(version),
+        timescaledb=installed_version(conn),
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 
 from hub.errors import MigrationError
+from hub.storage import rows
 from hub.storage.timescale import TimeseriesPolicy, ensure_timeseries
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,14 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    """A row of `schema_version`: a file applied earlier."""
+
+    version: int
+    checksum: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +104,10 @@ def _ensure_version_table(conn: Conn) -> None:
 
 
 def _apply_pending(conn: Conn, migrations: list[Migration]) -> list[int]:
-    rows = conn.execute("SELECT version, checksum FROM schema_version").fetchall()
-    done = {int(str(v)): str(c) for v, c in rows}
+    done = {
+        m.version: m.checksum
+        for m in rows.many(conn, _Applied, "SELECT version, checksum FROM schema_version")
+    }
     applied = []
     for migration in migrations:
         if migration.version in done:
@@ -127,8 +138,6 @@ def _apply(conn: Conn, migration: Migration) -> None:
 
 def current_version(conn: Conn) -> int:
     """The newest applied migration, 0 for an empty database."""
-    exists = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
-    if not exists or not exists[0]:
+    if not rows.scalar(conn, "SELECT to_regclass('schema_version') IS NOT NULL"):
         return 0
-    row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-    return int(str(row[0])) if row else 0
+    return int(rows.scalar(conn, "SELECT coalesce(max(version), 0) FROM schema_version"))

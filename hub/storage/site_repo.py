@@ -10,6 +10,7 @@ holds its location.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -18,6 +19,7 @@ from psycopg.rows import class_row
 from hub.config import Camera, Grid, Patrol, Sensor, SiteConfig
 from hub.geo import GridIndex, GridShape
 from hub.model import CameraInfo, GridInfo, PatrolInfo, SensorInfo
+from hub.storage import rows
 
 Conn = psycopg.Connection[Any]
 
@@ -134,6 +136,10 @@ def list_grids(conn: Conn) -> list[GridInfo]:
         ).fetchall()
 
 
+def grid_exists(conn: Conn, grid_id: str) -> bool:
+    return rows.exists(conn, "SELECT 1 FROM grids WHERE id = %s", (grid_id,))
+
+
 def list_patrols(conn: Conn) -> list[PatrolInfo]:
     """Every registered patrol."""
     with conn.cursor(row_factory=class_row(PatrolInfo)) as cur:
@@ -159,3 +165,26 @@ def list_sensors(conn: Conn) -> list[SensorInfo]:
         return cur.execute(
             "SELECT id, name, type, lat, lon, grid_id FROM sensors ORDER BY id"
         ).fetchall()
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a camera or sensor stands, and the grid it belongs to."""
+
+    lat: float
+    lon: float
+    grid_id: str | None
+
+
+def camera_place(conn: Conn, camera_id: str) -> Place | None:
+    """A stored camera's place, or None for an unknown camera."""
+    return rows.one(
+        conn, Place, "SELECT lat, lon, grid_id FROM cameras WHERE id = %s", (camera_id,)
+    )
+
+
+def sensor_place(conn: Conn, sensor_id: str) -> Place | None:
+    """A registered sensor's place, or None for an unknown sensor."""
+    return rows.one(
+        conn, Place, "SELECT lat, lon, grid_id FROM sensors WHERE id = %s", (sensor_id,)
+    )

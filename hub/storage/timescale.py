@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
+from hub.storage import rows
+
 log = logging.getLogger(__name__)
 
 # Time-series table -> (time column, column to segment compressed chunks by).
@@ -52,10 +54,9 @@ def ensure_timeseries(conn: Conn, policy: TimeseriesPolicy) -> str | None:
 
 
 def _enable_extension(conn: Conn) -> str | None:
-    row = conn.execute(
-        "SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'"
-    ).fetchone()
-    if row is None:
+    if not rows.exists(
+        conn, "SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'"
+    ):
         log.info("timescaledb is not available: time series stay plain tables")
         return None
     try:
@@ -64,10 +65,13 @@ def _enable_extension(conn: Conn) -> str | None:
         # Installed but not preloaded (shared_preload_libraries): plain tables still work.
         log.warning("timescaledb is installed but cannot be enabled: %s", exc)
         return None
-    installed = conn.execute(
-        "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"
-    ).fetchone()
-    return str(installed[0]) if installed else None
+    return installed_version(conn)
+
+
+def installed_version(conn: Conn) -> str | None:
+    """The installed TimescaleDB version, or None where the extension is not installed."""
+    version = rows.scalar(conn, "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+    return None if version is None else str(version)
 
 
 def _make_hypertable(conn: Conn, table: str, time_column: str) -> None:
@@ -79,12 +83,13 @@ def _make_hypertable(conn: Conn, table: str, time_column: str) -> None:
 
 
 def _enable_compression(conn: Conn, table: str, segment_by: str, after_days: int) -> None:
-    row = conn.execute(
+    enabled = rows.scalar(
+        conn,
         "SELECT compression_enabled FROM timescaledb_information.hypertables"
         " WHERE hypertable_name = %s",
         (table,),
-    ).fetchone()
-    if row is not None and not row[0]:
+    )
+    if enabled is False:
         conn.execute(
             sql.SQL(
                 "ALTER TABLE {} SET (timescaledb.compress, timescaledb.compress_segmentby = {})"
