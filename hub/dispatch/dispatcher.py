@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import psycopg
 from psycopg_pool import ConnectionPool
 
@@ -40,7 +39,7 @@ from hub.dispatch.replies import RETRYABLE, PatrolReply, ReplyQueue
 from hub.dispatch.rows import DispatchRow, dispatch_payload, dispatches_of
 from hub.errors import HubError, PayloadError
 from hub.infra.metrics import HubMetrics
-from hub.infra.mqtt import MqttLink, topic_levels, topic_of
+from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.infra.throttle import ThrottledLog
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import Reply, parse_reply
@@ -306,13 +305,13 @@ class Dispatcher:
 
     # ---- replies --------------------------------------------------------------
 
-    def on_reply(self, message: mqtt.MQTTMessage) -> None:
+    def on_reply(self, message: ReceivedMessage) -> None:
         """Parse on the MQTT thread; apply on the reply queue's (see replies.py)."""
         try:
             patrol_id = self._reply_patrol(message)
             self._replies.submit(PatrolReply(patrol_id, parse_reply(message.payload)))
         except PayloadError as exc:
-            self._reject_reply(topic_of(message), exc)
+            self._reject_reply(message.topic, exc)
 
     def _apply_queued(self, item: PatrolReply) -> None:
         try:
@@ -331,9 +330,9 @@ class Dispatcher:
             f"reply:{topic}:{exc.reason}", "rejected reply on %s: %s", topic, exc
         )
 
-    def _reply_patrol(self, message: mqtt.MQTTMessage) -> str:
+    def _reply_patrol(self, message: ReceivedMessage) -> str:
         """The patrol of a reply topic, which must exist and be enabled."""
-        patrol_id = topic_levels(message, 4)[2]
+        patrol_id = message.topic_levels(4)[2]
         state = self._index.get(patrol_id)
         if state is None:
             raise PayloadError("unknown_patrol", f"no patrol {patrol_id!r} in the registry")
