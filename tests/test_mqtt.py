@@ -39,7 +39,7 @@ def test_a_handler_gets_a_record_of_the_message(mqtt_url: str) -> None:
     link.subscribe(topic, received.put, qos=1)
     link.start()
     try:
-        link.publish(topic, b"{}")
+        link.publish_confirmed(topic, b"{}")
         message = received.get(timeout=5)
     finally:
         link.stop()
@@ -55,6 +55,12 @@ def test_a_topic_that_is_not_utf8_has_no_levels() -> None:
     with pytest.raises(PayloadError, match="not UTF-8") as caught:
         message.topic_levels(3)
     assert caught.value.reason == "bad_topic"
+
+
+def test_a_confirmed_publish_without_a_broker_is_a_broker_error() -> None:
+    link = MqttLink(f"mqtt://127.0.0.1:{free_port()}", "gridhub-test-unconfirmed")
+    with pytest.raises(BrokerError, match="publish to gridhub/test/x failed"):
+        link.publish_confirmed("gridhub/test/x", b"{}", timeout_s=0.5)
 
 
 def test_a_failing_handler_is_reported_and_the_link_carries_on(mqtt_url: str) -> None:

@@ -37,7 +37,7 @@ from hub.clock import Clock
 from hub.config import SiteConfig
 from hub.dispatch.replies import RETRYABLE, PatrolReply, ReplyQueue
 from hub.dispatch.rows import DispatchRow, dispatch_payload, dispatches_of
-from hub.errors import HubError, PayloadError
+from hub.errors import BrokerError, HubError, PayloadError
 from hub.infra.metrics import HubMetrics
 from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.infra.throttle import ThrottledLog
@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 
 REPLY_TOPIC = "gridhub/patrols/+/reply"
 LIVE = ["pending", "sent", "accepted", "arrived"]
-PUBLISH_TIMEOUT_S = 5.0
 Conn = psycopg.Connection[Any]
 
 
@@ -260,17 +259,13 @@ class Dispatcher:
         return published
 
     def _publish(self, patrol_id: str, payload: dict[str, Any]) -> bool:
-        info = self._link.client.publish(
-            f"gridhub/patrols/{patrol_id}/dispatch",
-            json.dumps(payload, ensure_ascii=False).encode(),
-            qos=1,
-        )
+        body = json.dumps(payload, ensure_ascii=False).encode()
         try:
-            info.wait_for_publish(PUBLISH_TIMEOUT_S)
-        except (RuntimeError, ValueError) as exc:
+            self._link.publish_confirmed(f"gridhub/patrols/{patrol_id}/dispatch", body)
+        except BrokerError as exc:
             log.warning("could not publish dispatch to %s: %s", patrol_id, exc)
             return False
-        return info.is_published()
+        return True
 
     def expire_once(self) -> int:
         """Expire unanswered dispatches past their deadline and ask the next patrol."""

@@ -6,7 +6,8 @@ and re-subscribes every topic after a reconnect, so a broker restart costs a gap
 and not a silent loss of subscriptions. Handlers receive a `ReceivedMessage`
 (never paho's message). A handler that raises is logged and reported through
 `on_handler_error` (the hub counts it in /metrics); the network thread carries
-on.
+on. `publish_confirmed` is the one way to publish and wait for the broker's
+PUBACK (the dispatch outbox and the MQTT notifier use it).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hub.errors import BrokerError, PayloadError
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
+PUBLISH_TIMEOUT_S = 5.0
 NOT_UTF8_TOPIC = "(a topic that is not UTF-8)"
 
 
@@ -156,10 +158,6 @@ class MqttLink:
     def connected(self) -> bool:
         return self._connected.is_set()
 
-    @property
-    def client(self) -> mqtt.Client:
-        return self._client
-
     def start(self, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         """Connect and start the network thread, or raise `BrokerError` saying why."""
         where = self.address.describe()
@@ -204,7 +202,24 @@ class MqttLink:
             self._on_handler_error(subscription)
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        """Hand a message to the network thread; nothing waits for the broker."""
         self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def publish_confirmed(
+        self, topic: str, payload: bytes, timeout_s: float = PUBLISH_TIMEOUT_S
+    ) -> None:
+        """Publish with QoS 1 and wait for the broker's PUBACK, or raise `BrokerError`.
+
+        Not retried here: a caller that must deliver (the dispatch outbox) keeps the
+        message and tries again later.
+        """
+        info = self._client.publish(topic, payload, qos=1)
+        try:
+            info.wait_for_publish(timeout_s)
+        except (RuntimeError, ValueError) as exc:  # not connected, or paho's queue is full
+            raise BrokerError(f"publish to {topic} failed: {exc}") from exc
+        if not info.is_published():
+            raise BrokerError(f"no PUBACK for {topic} within {timeout_s}s")
 
     def _on_connect(
         self,
