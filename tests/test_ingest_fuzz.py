@@ -26,7 +26,8 @@ from hub.cases.store import NewCase, open_case
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import FakeClock
 from hub.config import load_site
-from hub.dispatch.dispatcher import REPLY_RULES, Dispatcher
+from hub.dispatch.dispatcher import Dispatcher
+from hub.dispatch.replies import REPLY_RULES
 from hub.errors import PayloadError
 from hub.hub import topology_of
 from hub.infra.metrics import HubMetrics
