@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hub.cases.feed import CaseEvent
 from hub.config import NotifierSpec, field_path
-from hub.errors import ConfigError, NotifyError
+from hub.errors import BrokerError, ConfigError, NotifyError
 from hub.infra.mqtt import MqttLink
 from hub.seams import NotifierContext
 
@@ -40,13 +40,10 @@ class MqttNotifier:
     def notify(self, event: CaseEvent) -> None:
         topic = f"{self._config.topic_prefix}/{event.grid_id or 'none'}/{event.case_id}"
         payload = json.dumps(event.as_json(), ensure_ascii=False).encode()
-        info = self._link.client.publish(topic, payload, qos=1)
         try:
-            info.wait_for_publish(self._config.publish_timeout_s)
-        except (RuntimeError, ValueError) as exc:
-            raise NotifyError(f"publish to {topic} failed: {exc}") from exc
-        if not info.is_published():
-            raise NotifyError(f"no PUBACK for {topic} within {self._config.publish_timeout_s}s")
+            self._link.publish_confirmed(topic, payload, self._config.publish_timeout_s)
+        except BrokerError as exc:
+            raise NotifyError(str(exc)) from exc
 
 
 class MqttNotifierPlugin:

@@ -20,15 +20,12 @@ import threading
 import time
 from datetime import UTC, datetime
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 from bench.common import fresh_database, percentile, private_broker, random_point, synthetic_city
 from bench.ingest import PATROLS, publish
 from hub.cases.store import NewCase, open_case
 from hub.cases.workflow import CaseAction, apply
 from hub.hub import Hub, open_hub
-from hub.infra.mqtt import BrokerAddress
+from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.services import Endpoints
 
 SIDE = 20
@@ -40,16 +37,13 @@ class Devices:
     def __init__(self, broker: str) -> None:
         self.arrived: dict[int, float] = {}
         self._event = threading.Condition()
-        address = BrokerAddress.parse(broker)
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-devices")
-        self.client.on_message = self._on_message
-        self.client.connect(address.host, address.port)
-        self.client.subscribe("gridhub/patrols/+/dispatch", qos=1)
-        self.client.loop_start()
+        self.link = MqttLink(broker, "bench-devices")
+        self.link.subscribe("gridhub/patrols/+/dispatch", self._on_message, qos=1)
+        self.link.start()
         for n in range(PATROLS):
-            self.client.publish(f"gridhub/patrols/P{n:05d}/status", b"on_duty", qos=1)
+            self.link.publish(f"gridhub/patrols/P{n:05d}/status", b"on_duty", qos=1)
 
-    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, message: ReceivedMessage) -> None:
         now = time.perf_counter()
         with self._event:
             self.arrived[json.loads(message.payload)["dispatch_id"]] = now

@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from shapely.geometry import Point, shape
 
 from hub.config import Grid, Patrol, SiteConfig
-from hub.infra.mqtt import BrokerAddress, close_client
+from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.patrols.index import haversine_m
 
 log = logging.getLogger(__name__)
@@ -74,7 +72,6 @@ class PatrolSimulator:
         chosen = [p for p in site.patrols if p.enabled][: count or None]
         self.patrols = {p.id: self._place(p, grids) for p in chosen}
         self._lock = threading.Lock()
-        self._client: mqtt.Client | None = None
         self._stop = threading.Event()
 
     def _place(self, patrol: Patrol, grids: dict[str, Grid]) -> SimPatrol:
@@ -189,38 +186,29 @@ class PatrolSimulator:
 
     def run(self, broker_url: str, duration_s: float | None = None, tick_s: float = 0.2) -> None:
         """Publish in real time until `stop()` or `duration_s` has passed."""
-        client = self._connect(broker_url)
+        link = MqttLink(broker_url, f"gridhub-sim-{id(self):x}")
+        link.subscribe("gridhub/patrols/+/dispatch", self._on_message, qos=1)
+        link.start()
         try:
             for topic, payload in self.start_messages():
-                client.publish(topic, payload, qos=1)
+                link.publish(topic, payload, qos=1)
             started = last = time.monotonic()
             while not self._stop.wait(tick_s):
                 now = time.monotonic()
                 for topic, payload in self.step(now, now - last):
-                    client.publish(topic, payload, qos=1)
+                    link.publish(topic, payload, qos=1)
                 last = now
                 if duration_s is not None and now - started >= duration_s:
                     break
         finally:
-            close_client(client)
+            link.stop()
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _connect(self, broker_url: str) -> mqtt.Client:
-        address = BrokerAddress.parse(broker_url)
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"gridhub-sim-{id(self):x}")
-        if address.username:
-            client.username_pw_set(address.username, address.password)
-        client.on_message = self._on_message
-        client.on_connect = lambda c, *_: c.subscribe("gridhub/patrols/+/dispatch", qos=1)
-        client.connect(address.host, address.port)
-        client.loop_start()
-        return client
-
-    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, message: ReceivedMessage) -> None:
         try:
             payload = json.loads(message.payload)
-            self.on_dispatch(message.topic.split("/")[2], payload, time.monotonic())
+            self.on_dispatch(message.levels[2], payload, time.monotonic())
         except (ValueError, KeyError, IndexError) as exc:
             log.warning("simulator ignored a dispatch it could not read: %s", exc)

@@ -5,7 +5,8 @@
     ├── PluginError          an entry-point plugin that fails to load or is unknown
     ├── StorageError         the database is unreachable or a migration failed
     │   └── MigrationError   a migration failed or an applied one was edited
-    ├── BrokerError          the MQTT broker is unreachable or refused us
+    ├── BrokerError          the MQTT broker is unreachable, refused us, or left a publish
+    │                        unconfirmed
     ├── PayloadError         an MQTT message that is rejected (with a reason to count)
     ├── CaseError            a case that does not exist or cannot take an action
     │   └── TransitionError  an action not allowed from the case's state or for the role
@@ -48,7 +49,7 @@ class MigrationError(StorageError):
 
 
 class BrokerError(HubError):
-    """The MQTT broker cannot be reached or refused the connection."""
+    """The MQTT broker cannot be reached, refused the connection, or did not confirm a publish."""
 
 
 class PayloadError(HubError):

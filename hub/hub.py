@@ -126,6 +126,7 @@ def open_hub(
             endpoints.broker_url,
             f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}",
             lambda subscription: metrics.mqtt_handler_errors.labels(subscription).inc(),
+            clock,
         )
         ingest = PatrolIngest(index, writer, pool, metrics, clock, not shared_history)
         ingest.set_roster(patrols)
@@ -138,8 +139,8 @@ def open_hub(
         SensorIngest(site.sensors, alerts, metrics, clock).subscribe(link)
         run(link)
         if shared_history:
-            history_link = MqttLink(endpoints.broker_url, f"{link.client_id}-history")
-            SharedHistory(ingest, writer, clock).subscribe(history_link)
+            history_link = MqttLink(endpoints.broker_url, f"{link.client_id}-history", clock=clock)
+            SharedHistory(ingest, writer).subscribe(history_link)
             run(history_link)
         run(dispatcher)
         sla = SlaMonitor(pool, site, metrics, clock)

@@ -13,7 +13,7 @@ import pytest
 from hub.cases.store import NewCase, get_case, open_case
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import FakeClock
-from hub.dispatch.dispatcher import DispatchOutcome
+from hub.dispatch.assign import DispatchOutcome
 from hub.hub import Hub
 from tests.conftest import PATROL_POSITIONS, Device, HubFactory, metric, wait_until
 

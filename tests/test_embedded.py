@@ -6,14 +6,13 @@ import queue
 import socket
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 
 from hub.config import load_site
 from hub.errors import EmbeddedServiceError
 from hub.infra.embedded import EmbeddedBroker, EmbeddedPostgres
-from hub.infra.mqtt import MqttLink
+from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.storage.migrate import migrate
 from hub.storage.site_repo import grid_index, list_grids, sync_site
 from hub.storage.timescale import TimeseriesPolicy
@@ -42,7 +41,7 @@ def test_embedded_postgres_runs_migrations_and_lookups(open_dir: Path) -> None:
 def test_embedded_broker_carries_messages() -> None:
     broker = EmbeddedBroker(port=0)
     url = broker.start()
-    received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+    received: queue.Queue[ReceivedMessage] = queue.Queue()
     link = MqttLink(url, "gridhub-test-embedded")
     link.subscribe("gridhub/patrols/+/location", received.put)
     try:

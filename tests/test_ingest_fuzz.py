@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import paho.mqtt.client as mqtt
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -27,11 +26,12 @@ from hub.cases.store import NewCase, open_case
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import FakeClock
 from hub.config import load_site
-from hub.dispatch.dispatcher import REPLY_RULES, Dispatcher
+from hub.dispatch.dispatcher import Dispatcher
+from hub.dispatch.replies import REPLY_RULES
 from hub.errors import PayloadError
 from hub.hub import topology_of
 from hub.infra.metrics import HubMetrics
-from hub.infra.mqtt import MqttLink
+from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.model import Alert
 from hub.patrols.index import AvailabilityRules, PatrolIndex
 from hub.patrols.ingest import PatrolIngest
@@ -133,10 +133,9 @@ def parts(migrated_db: str) -> Iterator[Parts]:
     pool.close()
 
 
-def message(topic: str | bytes, payload: bytes) -> mqtt.MQTTMessage:
-    msg = mqtt.MQTTMessage(topic=topic if isinstance(topic, bytes) else topic.encode())
-    msg.payload = payload
-    return msg
+def message(topic: str | bytes, payload: bytes, received_at: datetime = NOW) -> ReceivedMessage:
+    return ReceivedMessage.build(topic if isinstance(topic, bytes) else topic.encode(), payload,
+                                 received_at)  # fmt: skip
 
 
 def _outcome(before: dict[str, float], after: dict[str, float]) -> list[str]:
@@ -309,8 +308,9 @@ def _fresh_dispatch(parts: Parts, previous: list[int]) -> int:
         parts.dispatcher.cancel_live(case_id)
     parts.clock.advance(1)
     fix = f'{{"lat": 30.2726, "lon": 120.1427, "ts": {parts.clock.now().timestamp()}}}'
-    parts.ingest.on_location(message("gridhub/patrols/P01/location", fix.encode()))
-    parts.ingest.on_status(message("gridhub/patrols/P01/status", b"on_duty"))
+    now = parts.clock.now()
+    parts.ingest.on_location(message("gridhub/patrols/P01/location", fix.encode(), now))
+    parts.ingest.on_status(message("gridhub/patrols/P01/status", b"on_duty", now))
     with parts.pool.connection() as conn, conn.transaction():
         new = NewCase("manual", "fuzz", 2, "WT-QH-01-A", 30.2725, 120.1425)
         case_id = open_case(conn, new, parts.clock.now(), "fuzz", 300)
@@ -321,7 +321,7 @@ def _fresh_dispatch(parts: Parts, previous: list[int]) -> int:
     return outcome.dispatch_id
 
 
-def _reply(parts: Parts, reply: mqtt.MQTTMessage) -> None:
+def _reply(parts: Parts, reply: ReceivedMessage) -> None:
     """Hand a reply to the dispatcher and wait until its queue has applied it."""
     parts.dispatcher.on_reply(reply)
     wait_until(lambda: parts.dispatcher._replies.pending == 0)  # noqa: SLF001

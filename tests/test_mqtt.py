@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import queue
+import uuid
+from datetime import UTC, datetime
 
-import paho.mqtt.client as mqtt
 import pytest
 
-from hub.errors import BrokerError
-from hub.infra.mqtt import BrokerAddress, MqttLink
+from hub.clock import FakeClock
+from hub.errors import BrokerError, PayloadError
+from hub.infra.mqtt import BrokerAddress, MqttLink, ReceivedMessage
 from tests.conftest import free_port, wait_until
 
 
 def test_publish_and_subscribe_round_trip(mqtt_url: str) -> None:
-    received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+    received: queue.Queue[ReceivedMessage] = queue.Queue()
     link = MqttLink(mqtt_url, "gridhub-test-link")
     link.subscribe("gridhub/test/roundtrip/#", received.put)
     link.start()
@@ -28,12 +30,45 @@ def test_publish_and_subscribe_round_trip(mqtt_url: str) -> None:
     assert not link.connected
 
 
+def test_a_handler_gets_a_record_of_the_message(mqtt_url: str) -> None:
+    """Levels, QoS, the retain flag and the receive time from the link's clock."""
+    topic = f"gridhub/test/record-{uuid.uuid4().hex[:8]}/a"
+    clock = FakeClock(datetime(2026, 11, 22, 8, 0, tzinfo=UTC))
+    received: queue.Queue[ReceivedMessage] = queue.Queue()
+    link = MqttLink(mqtt_url, "gridhub-test-record", clock=clock)
+    link.subscribe(topic, received.put, qos=1)
+    link.start()
+    try:
+        link.publish_confirmed(topic, b"{}")
+        message = received.get(timeout=5)
+    finally:
+        link.stop()
+    assert message == ReceivedMessage(topic, tuple(topic.split("/")), b"{}", 1, False, clock.now())
+    assert message.topic_levels(4)[2] == topic.split("/")[2]
+    with pytest.raises(PayloadError, match="expected 3 topic levels, got 4"):
+        message.topic_levels(3)
+
+
+def test_a_topic_that_is_not_utf8_has_no_levels() -> None:
+    message = ReceivedMessage.build(b"gridhub/\xff/x", b"", datetime.now(UTC))
+    assert message.levels == ()
+    with pytest.raises(PayloadError, match="not UTF-8") as caught:
+        message.topic_levels(3)
+    assert caught.value.reason == "bad_topic"
+
+
+def test_a_confirmed_publish_without_a_broker_is_a_broker_error() -> None:
+    link = MqttLink(f"mqtt://127.0.0.1:{free_port()}", "gridhub-test-unconfirmed")
+    with pytest.raises(BrokerError, match="publish to gridhub/test/x failed"):
+        link.publish_confirmed("gridhub/test/x", b"{}", timeout_s=0.5)
+
+
 def test_a_failing_handler_is_reported_and_the_link_carries_on(mqtt_url: str) -> None:
     failures: list[str] = []
-    received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+    received: queue.Queue[ReceivedMessage] = queue.Queue()
     link = MqttLink(mqtt_url, "gridhub-test-failing-handler", failures.append)
 
-    def broken(_message: mqtt.MQTTMessage) -> None:
+    def broken(_message: ReceivedMessage) -> None:
         raise RuntimeError("a bug in a handler")
 
     link.subscribe("gridhub/test/failing/broken", broken)

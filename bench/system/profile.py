@@ -40,7 +40,7 @@ OWNERS: Marks = (  # anywhere in the stack
 LEAVES: Marks = (  # the innermost frame that matches
     ("convert", ("_Convert.__call__",)),
     ("decode", ("/adapters/",)),
-    ("MQTT", ("/paho/", "/hub/mqtt.py")),
+    ("MQTT", ("/paho/", "/hub/infra/mqtt.py")),
     (
         "patrol ingest",
         (
@@ -50,7 +50,7 @@ LEAVES: Marks = (  # the innermost frame that matches
             "/hub/patrols/writer.py",
         ),
     ),  # fmt: skip
-    ("cases & dispatch", ("/hub/cases/", "/hub/patrols/dispatch")),
+    ("cases & dispatch", ("/hub/cases/", "/hub/dispatch/")),
     ("camera worker", ("/hub/cameras/",)),
 )
 GROUPS = [name for name, _ in OWNERS] + [name for name, _ in LEAVES] + ["other"]

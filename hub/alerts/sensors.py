@@ -17,13 +17,11 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-import paho.mqtt.client as mqtt
-
 from hub.clock import Clock
 from hub.config import Sensor
 from hub.errors import PayloadError
 from hub.infra.metrics import HubMetrics
-from hub.infra.mqtt import MqttLink, topic_levels, topic_of
+from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.infra.throttle import ThrottledLog
 from hub.model import Alert
 from hub.patrols.payloads import decode_object, number, timestamp
@@ -74,7 +72,6 @@ class SensorIngest:
         self._sensors = {s.id: s for s in sensors}
         self._sink = sink
         self._metrics = metrics
-        self._clock = clock
         self._episodes: dict[str, _Episode] = {}
         self._lock = threading.Lock()
         self._throttle = ThrottledLog(log, clock)
@@ -82,16 +79,16 @@ class SensorIngest:
     def subscribe(self, link: MqttLink) -> None:
         link.subscribe(EVENT_TOPIC, self.on_event, qos=1)
 
-    def on_event(self, message: mqtt.MQTTMessage) -> None:
+    def on_event(self, message: ReceivedMessage) -> None:
         try:
-            sensor_id = topic_levels(message, 4)[2]
+            sensor_id = message.topic_levels(4)[2]
             sensor = self._sensors.get(sensor_id)
             if sensor is None:
                 raise PayloadError("unknown_sensor", f"no sensor {sensor_id!r} in the registry")
-            reading = parse_reading(sensor, message.payload, self._clock.now())
+            reading = parse_reading(sensor, message.payload, message.received_at)
         except PayloadError as exc:
             self._metrics.mqtt_rejected.labels("sensor", exc.reason).inc()
-            topic = topic_of(message)
+            topic = message.topic
             self._throttle.warning(f"sensor:{topic}:{exc.reason}",
                                    "rejected sensor event on %s: %s", topic, exc)  # fmt: skip
             return

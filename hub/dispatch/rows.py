@@ -11,6 +11,10 @@ from psycopg.rows import class_row
 
 from hub.cases.store import CaseRow
 
+Conn = psycopg.Connection[Any]
+# A dispatch in these states holds its case and its patrol (one per case, one per patrol).
+LIVE = ["pending", "sent", "accepted", "arrived"]
+
 
 @dataclass(frozen=True, slots=True)
 class DispatchRow:
@@ -35,7 +39,7 @@ DISPATCH_COLUMNS = (
 )
 
 
-def dispatches_of(conn: psycopg.Connection[Any], case_id: int) -> list[DispatchRow]:
+def dispatches_of(conn: Conn, case_id: int) -> list[DispatchRow]:
     """A case's dispatches, first attempt first."""
     with conn.cursor(row_factory=class_row(DispatchRow)) as cur:
         return cur.execute(

@@ -1,11 +1,13 @@
-"""The hub's MQTT connection: URL parsing, a checked connect, and reconnection.
+"""The hub's MQTT connection, and the only module of the hub that imports paho.
 
 paho-mqtt runs its network loop in its own thread and reconnects by itself with
 a capped backoff; `MqttLink` records whether it is connected (for /api/health)
 and re-subscribes every topic after a reconnect, so a broker restart costs a gap
-and not a silent loss of subscriptions. A handler that raises is logged and
-reported through `on_handler_error` (the hub counts it in /metrics); the network
-thread carries on.
+and not a silent loss of subscriptions. Handlers receive a `ReceivedMessage`
+(never paho's message). A handler that raises is logged and reported through
+`on_handler_error` (the hub counts it in /metrics); the network thread carries
+on. `publish_confirmed` is the one way to publish and wait for the broker's
+PUBACK (the dispatch outbox and the MQTT notifier use it).
 """
 
 from __future__ import annotations
@@ -14,38 +16,63 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from hub.clock import Clock, SystemClock
 from hub.errors import BrokerError, PayloadError
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
-MessageHandler = Callable[[mqtt.MQTTMessage], None]
+PUBLISH_TIMEOUT_S = 5.0
+NOT_UTF8_TOPIC = "(a topic that is not UTF-8)"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    """One received message, as a handler sees it (Home Assistant's `ReceiveMessage`).
+
+    MQTT topics are UTF-8, but a device may send anything: a topic that is not
+    reads as `NOT_UTF8_TOPIC` and has no levels, so `topic_levels()` refuses it.
+    """
+
+    topic: str
+    levels: tuple[str, ...]
+    payload: bytes
+    qos: int
+    retain: bool
+    received_at: datetime
+
+    @classmethod
+    def build(
+        cls, topic: bytes | str, payload: bytes, received_at: datetime,
+        qos: int = 0, retain: bool = False,
+    ) -> ReceivedMessage:  # fmt: skip
+        """The record of a message on `topic` (raw bytes as they came, or text)."""
+        if isinstance(topic, bytes):
+            try:
+                topic = topic.decode()
+            except UnicodeDecodeError:
+                return cls(NOT_UTF8_TOPIC, (), payload, qos, retain, received_at)
+        return cls(topic, tuple(topic.split("/")), payload, qos, retain, received_at)
+
+    def topic_levels(self, count: int) -> tuple[str, ...]:
+        """The topic's levels; `PayloadError("bad_topic")` unless UTF-8 with `count` levels."""
+        levels = self.levels
+        if not levels:
+            raise PayloadError("bad_topic", "the topic is not UTF-8")
+        if len(levels) != count:
+            raise PayloadError("bad_topic", f"expected {count} topic levels, got {len(levels)}")
+        return levels
+
+
+MessageHandler = Callable[[ReceivedMessage], None]
 HandlerErrorHook = Callable[[str], None]
-
-
-def topic_of(message: mqtt.MQTTMessage) -> str:
-    """The message's topic as text, for logs."""
-    try:
-        return message.topic
-    except UnicodeDecodeError:
-        return "(a topic that is not UTF-8)"
-
-
-def topic_levels(message: mqtt.MQTTMessage, count: int) -> list[str]:
-    """The topic's levels; `PayloadError("bad_topic")` unless UTF-8 with `count` levels."""
-    try:
-        levels = message.topic.split("/")
-    except UnicodeDecodeError:
-        raise PayloadError("bad_topic", "the topic is not UTF-8") from None
-    if len(levels) != count:
-        raise PayloadError("bad_topic", f"expected {count} topic levels, got {len(levels)}")
-    return levels
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +128,20 @@ def _ignore_handler_error(_subscription: str) -> None:
 
 
 class MqttLink:
-    """One paho client with a known connection state and durable subscriptions."""
+    """One paho client with a known connection state and durable subscriptions.
+
+    `clock` stamps each message's `received_at`: pass the hub's, so a handler's
+    "now" is the one the rest of the hub reads.
+    """
 
     def __init__(
-        self, url: str, client_id: str, on_handler_error: HandlerErrorHook | None = None
-    ) -> None:
+        self, url: str, client_id: str, on_handler_error: HandlerErrorHook | None = None,
+        clock: Clock | None = None,
+    ) -> None:  # fmt: skip
         self.address = BrokerAddress.parse(url)
         self.client_id = client_id
         self._on_handler_error = on_handler_error or _ignore_handler_error
+        self._clock = clock or SystemClock()
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         if self.address.username:
             self._client.username_pw_set(self.address.username, self.address.password)
@@ -124,10 +157,6 @@ class MqttLink:
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
-
-    @property
-    def client(self) -> mqtt.Client:
-        return self._client
 
     def start(self, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         """Connect and start the network thread, or raise `BrokerError` saying why."""
@@ -162,14 +191,35 @@ class MqttLink:
 
     def _guarded(self, subscription: str, handler: MessageHandler, msg: mqtt.MQTTMessage) -> None:
         """Run a handler; a bug in one never kills paho's network thread, and is counted."""
+        message = ReceivedMessage.build(
+            msg._topic,  # noqa: SLF001 (the raw topic: `msg.topic` raises unless it is UTF-8)
+            bytes(msg.payload), self._clock.now(), msg.qos, msg.retain,
+        )  # fmt: skip
         try:
-            handler(msg)
+            handler(message)
         except Exception:
-            log.exception("handler for %s failed", topic_of(msg))
+            log.exception("handler for %s failed", message.topic)
             self._on_handler_error(subscription)
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        """Hand a message to the network thread; nothing waits for the broker."""
         self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def publish_confirmed(
+        self, topic: str, payload: bytes, timeout_s: float = PUBLISH_TIMEOUT_S
+    ) -> None:
+        """Publish with QoS 1 and wait for the broker's PUBACK, or raise `BrokerError`.
+
+        Not retried here: a caller that must deliver (the dispatch outbox) keeps the
+        message and tries again later.
+        """
+        info = self._client.publish(topic, payload, qos=1)
+        try:
+            info.wait_for_publish(timeout_s)
+        except (RuntimeError, ValueError) as exc:  # not connected, or paho's queue is full
+            raise BrokerError(f"publish to {topic} failed: {exc}") from exc
+        if not info.is_published():
+            raise BrokerError(f"no PUBACK for {topic} within {timeout_s}s")
 
     def _on_connect(
         self,

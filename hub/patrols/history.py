@@ -12,11 +12,8 @@ here, since the instance's ingest sees and counts the same message.
 
 from __future__ import annotations
 
-import paho.mqtt.client as mqtt
-
-from hub.clock import Clock
 from hub.errors import PayloadError
-from hub.infra.mqtt import MqttLink, topic_levels
+from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.patrols.ingest import LOCATION_TOPIC, OWNTRACKS_TOPIC, PatrolIngest
 from hub.patrols.payloads import parse_native_location, parse_owntracks
 from hub.patrols.writer import PositionWriter
@@ -27,26 +24,26 @@ SHARE_GROUP = "$share/gridhub-history/"
 class SharedHistory:
     """Stores the fixes the broker hands this instance from the shared subscription."""
 
-    def __init__(self, ingest: PatrolIngest, writer: PositionWriter, clock: Clock) -> None:
-        self._ingest, self._writer, self._clock = ingest, writer, clock
+    def __init__(self, ingest: PatrolIngest, writer: PositionWriter) -> None:
+        self._ingest, self._writer = ingest, writer
 
     def subscribe(self, link: MqttLink) -> None:
         link.subscribe(SHARE_GROUP + LOCATION_TOPIC, self.on_location, qos=0)
         link.subscribe(SHARE_GROUP + OWNTRACKS_TOPIC, self.on_owntracks, qos=0)
 
-    def on_location(self, message: mqtt.MQTTMessage) -> None:
+    def on_location(self, message: ReceivedMessage) -> None:
         try:
             patrol_id = self._ingest.topic_patrol(message)
-            report = parse_native_location(patrol_id, message.payload, self._clock.now())
+            report = parse_native_location(patrol_id, message.payload, message.received_at)
         except PayloadError:
             return
         self._writer.put(report.fix)
 
-    def on_owntracks(self, message: mqtt.MQTTMessage) -> None:
+    def on_owntracks(self, message: ReceivedMessage) -> None:
         try:
-            _, user, device = topic_levels(message, 3)
+            _, user, device = message.topic_levels(3)
             patrol_id = self._ingest.owntracks_patrol(user, device)
-            fix = parse_owntracks(patrol_id, message.payload, self._clock.now())
+            fix = parse_owntracks(patrol_id, message.payload, message.received_at)
         except PayloadError:
             return
         if fix is not None:

@@ -22,14 +22,13 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 
-import paho.mqtt.client as mqtt
 from prometheus_client import Counter
 from psycopg_pool import ConnectionPool
 
 from hub.clock import Clock
 from hub.errors import PayloadError
 from hub.infra.metrics import HubMetrics
-from hub.infra.mqtt import MqttLink, topic_levels, topic_of
+from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.infra.throttle import ThrottledLog
 from hub.model import PatrolFix, PatrolInfo
 from hub.patrols.index import PatrolIndex
@@ -56,7 +55,6 @@ class PatrolIngest:
         self._store_history = store_history
         self._pool = pool
         self._metrics = metrics
-        self._clock = clock
         self._throttle = ThrottledLog(log, clock)
         self._lock = threading.Lock()
         self._enabled: set[str] = set()
@@ -93,10 +91,10 @@ class PatrolIngest:
         link.subscribe(OWNTRACKS_TOPIC, self.on_owntracks, qos=0)
         link.subscribe(STATUS_TOPIC, self.on_status, qos=1)
 
-    def on_location(self, message: mqtt.MQTTMessage) -> None:
+    def on_location(self, message: ReceivedMessage) -> None:
         try:
             patrol_id = self.topic_patrol(message)
-            report = parse_native_location(patrol_id, message.payload, self._clock.now())
+            report = parse_native_location(patrol_id, message.payload, message.received_at)
         except PayloadError as exc:
             self._reject("location", message, exc)
             return
@@ -104,11 +102,11 @@ class PatrolIngest:
         if report.duty_status is not None:
             self._set_duty(patrol_id, report.duty_status)
 
-    def on_owntracks(self, message: mqtt.MQTTMessage) -> None:
+    def on_owntracks(self, message: ReceivedMessage) -> None:
         try:
-            _, user, device = topic_levels(message, 3)
+            _, user, device = message.topic_levels(3)
             patrol_id = self.owntracks_patrol(user, device)
-            fix = parse_owntracks(patrol_id, message.payload, self._clock.now())
+            fix = parse_owntracks(patrol_id, message.payload, message.received_at)
             if fix is None:
                 raise PayloadError("ignored_type", "not a location message (not used)")
         except PayloadError as exc:
@@ -116,7 +114,7 @@ class PatrolIngest:
             return
         self._accept(fix)
 
-    def on_status(self, message: mqtt.MQTTMessage) -> None:
+    def on_status(self, message: ReceivedMessage) -> None:
         try:
             patrol_id = self.topic_patrol(message)
             report = parse_status(message.payload)
@@ -125,9 +123,9 @@ class PatrolIngest:
             return
         self._set_duty(patrol_id, report.duty_status)
 
-    def topic_patrol(self, message: mqtt.MQTTMessage) -> str:
+    def topic_patrol(self, message: ReceivedMessage) -> str:
         """The patrol of a `gridhub/patrols/{id}/…` topic, which must exist and be enabled."""
-        patrol_id = topic_levels(message, 4)[2]
+        patrol_id = message.topic_levels(4)[2]
         self._check_patrol(patrol_id)
         return patrol_id
 
@@ -176,9 +174,9 @@ class PatrolIngest:
         except Exception as exc:  # the live index has it; the row catches up on next change
             log.warning("could not store duty status of %s: %s", patrol_id, exc)
 
-    def _reject(self, channel: str, message: mqtt.MQTTMessage, exc: PayloadError) -> None:
+    def _reject(self, channel: str, message: ReceivedMessage, exc: PayloadError) -> None:
         self._metrics.mqtt_rejected.labels(channel, exc.reason).inc()
-        topic = topic_of(message)
+        topic = message.topic
         self._throttle.warning(
             f"{channel}:{topic}:{exc.reason}", "rejected %s message on %s: %s",
             channel, topic, exc,
