@@ -25,6 +25,7 @@ from hub.config import SiteConfig
 from hub.dispatch.rows import LIVE, Conn, dispatch_payload
 from hub.model import Candidate
 from hub.patrols.index import PatrolIndex
+from hub.storage.rows import scalar, scalars
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,31 +100,37 @@ class Assigner:
     @staticmethod
     def _unavailable(conn: Conn, case_id: int) -> frozenset[str]:
         """Patrols already asked for this case, or busy with another (any hub's)."""
-        rows = conn.execute(
-            "SELECT patrol_id FROM dispatches WHERE case_id = %s OR state = ANY(%s)",
-            (case_id, LIVE),
-        ).fetchall()
-        return frozenset(str(r[0]) for r in rows)
+        return frozenset(
+            scalars(
+                conn,
+                "SELECT patrol_id FROM dispatches WHERE case_id = %s OR state = ANY(%s)",
+                (case_id, LIVE),
+            )
+        )
 
     def _insert(self, conn: Conn, case: CaseRow, patrol_id: str, now: datetime) -> int | None:
         """Insert a pending dispatch; None if a racing hub just took this patrol."""
-        attempt_row = conn.execute(
-            "SELECT coalesce(max(attempt), 0) + 1 FROM dispatches WHERE case_id = %s", (case.id,)
-        ).fetchone()
-        attempt = int(attempt_row[0]) if attempt_row else 1
+        attempt = int(
+            scalar(
+                conn,
+                "SELECT coalesce(max(attempt), 0) + 1 FROM dispatches WHERE case_id = %s",
+                (case.id,),
+            )
+        )
         deadline = now + self._timeout
         try:
             with conn.transaction():  # a savepoint: a lost race does not abort the caller
-                row = conn.execute(
-                    """INSERT INTO dispatches (case_id, patrol_id, attempt, state, payload,
-                           created_at, deadline)
-                       VALUES (%s, %s, %s, 'pending', '{}', %s, %s) RETURNING id""",
-                    (case.id, patrol_id, attempt, now, deadline),
-                ).fetchone()
+                dispatch_id = int(
+                    scalar(
+                        conn,
+                        """INSERT INTO dispatches (case_id, patrol_id, attempt, state, payload,
+                               created_at, deadline)
+                           VALUES (%s, %s, %s, 'pending', '{}', %s, %s) RETURNING id""",
+                        (case.id, patrol_id, attempt, now, deadline),
+                    )
+                )
         except psycopg.errors.UniqueViolation:
             return None
-        assert row is not None
-        dispatch_id = int(row[0])
         payload = dispatch_payload(case, dispatch_id, patrol_id, attempt, deadline)
         conn.execute(
             "UPDATE dispatches SET payload = %s WHERE id = %s",

@@ -40,7 +40,7 @@ from hub.dispatch.replies import (
     ReplyQueue,
     reply_patrol,
 )
-from hub.dispatch.rows import LIVE, DispatchRow, dispatches_of
+from hub.dispatch.rows import LIVE, DispatchRef, DispatchRow, dispatches_of
 from hub.dispatch.timeouts import DeadlineWatch
 from hub.errors import HubError, PayloadError
 from hub.infra.metrics import HubMetrics
@@ -48,6 +48,7 @@ from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.infra.throttle import ThrottledLog
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import Reply, parse_reply
+from hub.storage.rows import many
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +83,14 @@ class Dispatcher:
     def start(self) -> None:
         """Resume: mark busy patrols, re-send unanswered dispatches, start the relay."""
         with self._pool.connection() as conn:
-            for row in conn.execute(
-                "SELECT patrol_id, id FROM dispatches WHERE state = ANY(%s)", (LIVE,)
-            ).fetchall():
-                self._index.set_dispatch(str(row[0]), int(row[1]))
+            live = many(
+                conn,
+                DispatchRef,
+                "SELECT id, case_id, patrol_id, state FROM dispatches WHERE state = ANY(%s)",
+                (LIVE,),
+            )
+            for dispatch in live:
+                self._index.set_dispatch(dispatch.patrol_id, dispatch.id)
             self._outbox.requeue_unanswered(conn)
         self._resume_auto_dispatch()
         self._replies.start()

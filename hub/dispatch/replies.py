@@ -28,12 +28,13 @@ from hub.cases.store import get_case
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import Clock
 from hub.dispatch.assign import Assigner, DispatchOutcome
-from hub.dispatch.rows import Conn
+from hub.dispatch.rows import Conn, DispatchRef
 from hub.errors import PayloadError
 from hub.infra.mqtt import ReceivedMessage
 from hub.infra.retry_queue import RetryPolicy, RetryQueue
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import Reply
+from hub.storage.rows import one
 
 log = logging.getLogger(__name__)
 RETRYABLE = (psycopg.OperationalError, psycopg.errors.DeadlockDetected, PoolTimeout)
@@ -122,13 +123,15 @@ class ReplyApplier:
 
     def apply(self, conn: Conn, patrol_id: str, reply: Reply) -> Applied:
         """Lock the dispatch and apply the reply; `PayloadError` when it does not fit."""
-        row = conn.execute(
-            "SELECT case_id, patrol_id, state FROM dispatches WHERE id = %s FOR UPDATE",
+        dispatch = one(
+            conn,
+            DispatchRef,
+            "SELECT id, case_id, patrol_id, state FROM dispatches WHERE id = %s FOR UPDATE",
             (reply.dispatch_id,),
-        ).fetchone()
-        if row is None or str(row[1]) != patrol_id:
+        )
+        if dispatch is None or dispatch.patrol_id != patrol_id:
             raise PayloadError("unknown_dispatch", f"no dispatch {reply.dispatch_id} for you")
-        case_id, state = int(row[0]), str(row[2])
+        case_id, state = dispatch.case_id, dispatch.state
         sources, target = REPLY_RULES[reply.action]
         if state == target:  # a repeated reply (QoS 1 redelivery, or another hub's)
             return Applied(repeated=True)

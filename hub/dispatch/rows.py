@@ -33,6 +33,16 @@ class DispatchRow:
     note: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class DispatchRef:
+    """Which case and patrol a dispatch is for, and where it stands."""
+
+    id: int
+    case_id: int
+    patrol_id: str
+    state: str
+
+
 DISPATCH_COLUMNS = (
     "id, case_id, patrol_id, attempt, state, payload, created_at, published_at, deadline,"
     " answered_at, note"

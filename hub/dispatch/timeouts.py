@@ -13,6 +13,8 @@ from psycopg_pool import ConnectionPool
 
 from hub.clock import Clock
 from hub.dispatch.assign import Assigner, DispatchOutcome
+from hub.dispatch.rows import DispatchRef
+from hub.storage.rows import one
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +36,15 @@ class DeadlineWatch:
     def expire_next(self) -> Expired | None:
         """Expire the most overdue dispatch and reassign its case; None when none is due."""
         with self._pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                """SELECT id, case_id, patrol_id FROM dispatches
+            due = one(
+                conn,
+                DispatchRef,
+                """SELECT id, case_id, patrol_id, state FROM dispatches
                    WHERE state IN ('pending', 'sent') AND deadline < %s
                    ORDER BY deadline LIMIT 1 FOR UPDATE SKIP LOCKED""",
                 (self._clock.now(),),
-            ).fetchone()
-            if row is None:
+            )
+            if due is None:
                 return None
-            outcome = self._assigner.reassign(conn, int(row[0]), int(row[1]), "expired")
-        return Expired(str(row[2]), outcome)
+            outcome = self._assigner.reassign(conn, due.id, due.case_id, "expired")
+        return Expired(due.patrol_id, outcome)
