@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from adapters.pyav_stream import PyAvStream
 from hub.errors import SourceEnded, SourceOpenError
-from hub.seams import Capture, FrameSource, SourceInfo, SourceOptions
+from hub.seams import Capture, FrameSource, SourceInfo, SourceOpener, SourceOptions
 
 KIND = "file"
 
@@ -80,3 +80,6 @@ def _path_of(url: str) -> str:
 def open_file(url: str, options: SourceOptions) -> FrameSource:
     """The `gridhub.sources` entry point for `file://`."""
     return FileSource(url, options)
+
+
+plugin = SourceOpener(open_file)

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from hub.cameras.source import redact_url
 from hub.errors import CorruptFrame, SourceOpenError, SourceReadError
-from hub.seams import Capture, FrameSource, Image, SourceInfo, SourceOptions
+from hub.seams import Capture, FrameSource, Image, SourceInfo, SourceOpener, SourceOptions
 
 SOI, EOI = b"\xff\xd8", b"\xff\xd9"
 CHUNK = 64 * 1024
@@ -239,3 +239,6 @@ def _opener_for(url: str, tracked: _Tracked) -> tuple[str, urllib.request.Opener
 def open_http(url: str, options: SourceOptions) -> FrameSource:
     """The `gridhub.sources` entry point for `http://` and `https://`."""
     return HttpSource(url, options)
+
+
+plugin = SourceOpener(open_http)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.cases.feed import CaseEvent
-from hub.config import NotifierSpec, field_path
-from hub.errors import BrokerError, ConfigError, NotifyError
+from hub.config import NotifierSpec
+from hub.errors import BrokerError, NotifyError
 from hub.infra.mqtt import MqttLink
+from hub.plugin_settings import plugin_settings
 from hub.seams import NotifierContext
 
 KIND = "mqtt"
@@ -48,14 +49,11 @@ class MqttNotifier:
 
 class MqttNotifierPlugin:
     kind = KIND
+    settings = MqttNotifierConfig
 
     def build(self, spec: NotifierSpec, context: NotifierContext) -> MqttNotifier:
-        try:
-            config = MqttNotifierConfig.model_validate(spec.model_dump())
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            raise ConfigError(f"{field_path(error['loc'])}: {error['msg']}") from None
+        config = plugin_settings(MqttNotifierConfig, spec.model_dump(), where="")
         return MqttNotifier(config, context.mqtt)
 
 
-PLUGIN = MqttNotifierPlugin()
+plugin = MqttNotifierPlugin()

@@ -14,11 +14,12 @@ import json
 import urllib.error
 import urllib.request
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hub.cases.feed import CaseEvent
-from hub.config import NotifierSpec, field_path
+from hub.config import NotifierSpec
 from hub.errors import ConfigError, NotifyError
+from hub.plugin_settings import plugin_settings
 from hub.seams import NotifierContext
 
 KIND = "webhook"
@@ -76,16 +77,13 @@ class WebhookNotifier:
 
 class WebhookPlugin:
     kind = KIND
+    settings = WebhookConfig
 
     def build(self, spec: NotifierSpec, context: NotifierContext) -> WebhookNotifier:
-        try:
-            config = WebhookConfig.model_validate(spec.model_dump())
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            raise ConfigError(f"{field_path(error['loc'])}: {error['msg']}") from None
+        config = plugin_settings(WebhookConfig, spec.model_dump(), where="")
         if not config.url.get_secret_value().startswith(("http://", "https://")):
             raise ConfigError("url: must start with http:// or https://")
         return WebhookNotifier(config)
 
 
-PLUGIN = WebhookPlugin()
+plugin = WebhookPlugin()

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 from adapters.rtsp import RtspSource
 from hub.cameras.source import redact_url
 from hub.errors import SourceOpenError, SourceReadError
-from hub.seams import Capture, FrameSource, SourceInfo, SourceOptions
+from hub.seams import Capture, FrameSource, SourceInfo, SourceOpener, SourceOptions
 
 KIND = "onvif"
 
@@ -136,3 +136,6 @@ def _reason(exc: BaseException) -> str:
 def open_onvif(url: str, options: SourceOptions) -> FrameSource:
     """The `gridhub.sources` entry point for `onvif://`."""
     return OnvifSource(url, options)
+
+
+plugin = SourceOpener(open_onvif)

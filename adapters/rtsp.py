@@ -10,7 +10,7 @@ it and the worker reconnects.
 from __future__ import annotations
 
 from adapters.pyav_stream import PyAvStream
-from hub.seams import Capture, FrameSource, SourceInfo, SourceOptions
+from hub.seams import Capture, FrameSource, SourceInfo, SourceOpener, SourceOptions
 
 KIND = "rtsp"
 
@@ -48,3 +48,6 @@ class RtspSource:
 def open_rtsp(url: str, options: SourceOptions) -> FrameSource:
     """The `gridhub.sources` entry point for `rtsp://`."""
     return RtspSource(url, options)
+
+
+plugin = SourceOpener(open_rtsp)

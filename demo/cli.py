@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from demo.patrols import PatrolSimulator, SimSettings
 from demo.world import attach_demo
 from hub.cli import DEMO_CONFIG
 from hub.config import load_site
 from hub.infra.mqtt import BrokerAddress
+from hub.seams import CliHooks, Commands
 from hub.serve import probe_broker, serve
-
-if TYPE_CHECKING:
-    from hub.seams import CliHooks
 
 log = logging.getLogger("gridhub")
 
@@ -66,3 +63,6 @@ def cmd_patrol_simulate(args: argparse.Namespace) -> int:
     )
     simulator.run(url, args.duration)
     return 0
+
+
+plugin = Commands(register)

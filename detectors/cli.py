@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from hub.seams import CliHooks
+from hub.seams import CliHooks, Commands
 
 
 def register(hooks: CliHooks) -> None:
@@ -26,3 +24,6 @@ def cmd_model_export(args: argparse.Namespace) -> int:
     out = export_onnx(args.weights, args.imgsz, args.out)
     print(f"wrote {out}")  # noqa: T201
     return 0
+
+
+plugin = Commands(register)

@@ -28,6 +28,7 @@ from detectors.zones.geometry import Points, points_in_polygon, to_pixels
 from hub.clock import Clock
 from hub.config import Camera, DetectorSpec, Zone
 from hub.model import Alert, Frame
+from hub.seams import DetectorScenario
 
 KIND = "fire_lane"
 
@@ -209,6 +210,8 @@ class FireLanePlugin:
     """The `gridhub.detectors` entry point ``fire_lane``."""
 
     kind = KIND
+    scenario = DetectorScenario(KIND, "消防通道占用", "Fire lane blocked", severity=2)
+    settings = FireLaneSettings
 
     def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> FireLaneDetector:
         settings = parse_settings(FireLaneSettings, camera, spec)

@@ -1,41 +1,37 @@
 """Helpers every detector plugin shares: its settings, its zones, the alert clock.
 
 `parse_settings` validates a `DetectorSpec`'s extra fields with the plugin's own
-pydantic model and turns the first problem into a `ConfigError` naming the
-camera, the detector and the field path (``cameras[CAM].detectors[fire_lane].dwell_s``).
+pydantic model (through `hub.plugin_settings`) and turns each problem into a
+`ConfigError` line naming the camera, the detector and the field path
+(``cameras[CAM].detectors[fire_lane].dwell_s``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TypeVar
-
-from pydantic import BaseModel, ValidationError
 
 from hub.config import Camera, DetectorSpec, Zone
 from hub.errors import ConfigError
 from hub.model import Frame
+from hub.plugin_settings import SettingsT, plugin_settings
 
-SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+def settings_path(camera: Camera, spec: DetectorSpec) -> str:
+    """Where a detector's settings are, as every detector's messages name it."""
+    return f"cameras[{camera.id}].detectors[{spec.kind}]"
 
 
 def parse_settings(model: type[SettingsT], camera: Camera, spec: DetectorSpec) -> SettingsT:
     """The spec's own settings (everything but kind/zones/enabled) as `model`."""
-    where = f"cameras[{camera.id}].detectors[{spec.kind}]"
-    try:
-        return model.model_validate(dict(spec.model_extra or {}))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        path = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{where}.{path}: {first['msg']}") from exc
+    return plugin_settings(model, spec.model_extra or {}, settings_path(camera, spec))
 
 
 def spec_zones(
     camera: Camera, spec: DetectorSpec, kind: str, count: int | None = None
 ) -> list[Zone]:
     """The camera zones `spec.zones` names, all of `kind`; `count` of them if given."""
-    where = f"cameras[{camera.id}].detectors[{spec.kind}].zones"
+    where = f"{settings_path(camera, spec)}.zones"
     known: Mapping[str, Zone] = {zone.id: zone for zone in camera.zones}
     zones = []
     for zone_id in spec.zones:

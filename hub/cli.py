@@ -18,7 +18,7 @@ from hub import __version__
 from hub.auth import ROLES, add_user, issue_token
 from hub.config import json_schema, load_site
 from hub.errors import HubError
-from hub.plugins import load_registry
+from hub.plugins import COMMANDS, load_registry
 from hub.seams import CliHooks
 from hub.serve import run_migrations, serve, timeseries_policy
 from hub.services import service_endpoints
@@ -86,10 +86,8 @@ def _add_plugin_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     make_clips = evaluations.add_parser("make-clips", help="render evaluation clips")
     clip_makers = make_clips.add_subparsers(title="scenarios", metavar="NAME", required=True)
     hooks = CliHooks(commands, evaluations, clip_makers)
-    for name, register in load_registry(["gridhub.cli"]).plugins["gridhub.cli"].items():
-        if not callable(register):
-            raise HubError(f"gridhub.cli plugin '{name}' is not callable")
-        register(hooks)
+    for plugin in load_registry([COMMANDS]).all(COMMANDS).values():
+        plugin.register(hooks)
 
 
 def _print_help(parser: argparse.ArgumentParser) -> int:

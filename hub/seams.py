@@ -1,20 +1,26 @@
 """Every seam between the hub and its plugins, as small Protocols and the records that cross them.
 
+Every entry point names an object called ``plugin``; the registry (hub.plugins)
+checks it against its group's Protocol when it is loaded.
+
 - Cameras: a `gridhub.sources` entry point, keyed by URL scheme (file, rtsp,
-  http, https, onvif), names a `SourceFactory`: called with a URL and
-  `SourceOptions`, it returns a `FrameSource`. The camera worker opens it, reads
-  `Capture`s until it fails, closes it and opens it again after a backoff. A
-  `Capture` keeps the decoded picture in the decoder's own format and converts it
+  http, https, onvif), names a `SourcePlugin`: `open(url, options)` returns a
+  `FrameSource` (`SourceOpener` makes one from a factory function). The camera
+  worker opens it, reads `Capture`s until it fails, closes it and opens it again
+  after a backoff. A `Capture` keeps the decoded picture in the decoder's own format and converts it
   to BGR only when asked (`to_bgr`), so frames that are neither analysed nor kept
   as evidence cost no colour conversion.
 - Detectors: a `gridhub.detectors` entry point names a `DetectorPlugin`: it
-  validates a camera's detector settings and builds one `Detector` per camera.
+  declares its `DetectorScenario` (how its alerts become cases) and its
+  pydantic settings model (part of the site schema), validates a camera's
+  detector settings and builds one `Detector` per camera.
   The camera worker hands each analysed `Frame` to `Detector.process`, which
   returns the alerts that frame confirmed (usually none); they go to the
   `AlertSink` (hub.alerts).
 - Notifiers: a `gridhub.notifiers` entry point names a `NotifierPlugin` that
   builds a `Notifier` from its settings; the hub hands it each case event.
-- Commands: a `gridhub.cli` entry point is a callable taking `CliHooks`.
+- Commands: a `gridhub.cli` entry point names a `CommandPlugin` whose
+  `register(hooks)` adds commands to `CliHooks` (`Commands` makes one from a function).
 """
 
 from __future__ import annotations
@@ -23,10 +29,11 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel
 
 from hub.cases.feed import CaseEvent
 from hub.clock import Clock, SystemClock
@@ -78,6 +85,7 @@ class SourceOptions:
     clock: Clock = SystemClock()
 
 
+@runtime_checkable
 class FrameSource(Protocol):
     """A camera stream: open, read captures, close. Not thread-safe: one reader."""
 
@@ -99,11 +107,28 @@ class FrameSource(Protocol):
 
 
 class SourceFactory(Protocol):
-    """What a `gridhub.sources` entry point loads."""
+    """A function that opens a source: what `SourceOpener` wraps."""
 
     def __call__(self, url: str, options: SourceOptions) -> FrameSource: ...
 
 
+@runtime_checkable
+class SourcePlugin(Protocol):
+    """What a `gridhub.sources` entry point loads."""
+
+    def open(self, url: str, options: SourceOptions) -> FrameSource:
+        """A source for `url` (not yet opened); `SourceOpenError` for a URL it cannot read."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOpener:
+    """A `SourcePlugin` made from a factory function: ``plugin = SourceOpener(open_file)``."""
+
+    open: SourceFactory
+
+
+@runtime_checkable
 class Detector(Protocol):
     """Watches one camera for one scenario."""
 
@@ -114,10 +139,48 @@ class Detector(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class DetectorScenario:
+    """How a detector's alerts become cases: what it declares beside its settings.
+
+    The titles are templates: ``{camera_id}``, ``{region}`` and the keys of the
+    alert's `details` may appear in them. A case takes the alert's own summary
+    when it has one, else the zh title; the en title is kept in its details.
+    At or above `auto_dispatch_confidence` a case is accepted and dispatched at
+    once (None: never). A site's ``scenarios:`` entry for the kind overrides all this.
+    """
+
+    kind: str
+    title_zh: str
+    title_en: str
+    severity: int = 2  # 1 low … 4 critical
+    auto_dispatch_confidence: float | None = None
+
+    def title(self, alert: Alert, lang: str = "zh") -> str:
+        """The title template of `lang` (zh, or en) filled in from `alert`."""
+        template = self.title_en if lang == "en" else self.title_zh
+        fields = {"camera_id": alert.camera_id, "region": alert.region, **alert.details}
+        try:
+            return template.format_map(fields)
+        except (KeyError, IndexError, ValueError):  # a field this alert lacks: the bare template
+            return template
+
+
+@runtime_checkable
 class DetectorPlugin(Protocol):
     """What a `gridhub.detectors` entry point loads."""
 
     kind: str
+
+    @property
+    def scenario(self) -> DetectorScenario:
+        """How its alerts become cases."""
+        ...
+
+    @property
+    def settings(self) -> type[BaseModel]:
+        """Its own settings, written beside kind/zones/enabled; ``extra="forbid"``."""
+        ...
 
     def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> Detector:
         """Validate `spec`'s settings and build a detector for `camera`.
@@ -135,6 +198,7 @@ class AlertSink(Protocol):
         ...
 
 
+@runtime_checkable
 class Notifier(Protocol):
     """Sends one case event somewhere; raises `NotifyError` when it could not."""
 
@@ -149,10 +213,16 @@ class NotifierContext:
     mqtt: MqttLink
 
 
+@runtime_checkable
 class NotifierPlugin(Protocol):
     """What a `gridhub.notifiers` entry point loads."""
 
     kind: str
+
+    @property
+    def settings(self) -> type[BaseModel]:
+        """Its settings, `kind` and `name` included; ``extra="forbid"``."""
+        ...
 
     def build(self, spec: NotifierSpec, context: NotifierContext) -> Notifier: ...
 
@@ -161,11 +231,25 @@ class NotifierPlugin(Protocol):
 class CliHooks:
     """Where `gridhub.cli` plugins add their commands.
 
-    A plugin's entry point is a callable taking a `CliHooks`; it adds parsers to
-    `commands` (top level), `evaluations` (`gridhub eval NAME`) or `clip_makers`
-    (`gridhub eval make-clips NAME`) and sets ``command=`` on each.
+    A `CommandPlugin`'s `register` adds parsers to `commands` (top level),
+    `evaluations` (`gridhub eval NAME`) or `clip_makers` (`gridhub eval make-clips
+    NAME`) and sets ``command=`` on each.
     """
 
     commands: argparse._SubParsersAction[argparse.ArgumentParser]
     evaluations: argparse._SubParsersAction[argparse.ArgumentParser]
     clip_makers: argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+@runtime_checkable
+class CommandPlugin(Protocol):
+    """What a `gridhub.cli` entry point loads."""
+
+    def register(self, hooks: CliHooks) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Commands:
+    """A `CommandPlugin` made from a function: ``plugin = Commands(register)``."""
+
+    register: Callable[[CliHooks], None]

@@ -21,7 +21,7 @@ from hub.clock import FakeClock
 from hub.config import Camera
 from hub.errors import ConfigError, ModelError
 from hub.model import Alert, Frame
-from hub.plugins import load_registry
+from hub.plugins import DETECTORS, load_registry
 from tests.detect_support import person_weights, vtest_frames
 
 ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -58,7 +58,7 @@ def play(detector: FireLaneDetector, frames: Sequence[tuple[float, Image]]) -> l
 
 
 def test_fire_lane_is_a_registered_detector_plugin() -> None:
-    plugin = load_registry(["gridhub.detectors"]).get("gridhub.detectors", "fire_lane")
+    plugin = load_registry([DETECTORS]).get(DETECTORS, "fire_lane")
     assert isinstance(plugin, FireLanePlugin) and plugin.kind == "fire_lane"
 
 

@@ -110,8 +110,8 @@ def test_mqtt_notifier_publishes_case_events(
     ],
 )
 def test_bad_notifier_settings(spec: dict[str, Any], message: str, mqtt_url: str) -> None:
-    from adapters.notify_webhook import PLUGIN
+    from adapters.notify_webhook import plugin
 
     context = NotifierContext(load_site(DEMO_CONFIG), MqttLink(mqtt_url, "unused"))
     with pytest.raises(ConfigError, match=message):
-        PLUGIN.build(NotifierSpec.model_validate(spec), context)
+        plugin.build(NotifierSpec.model_validate(spec), context)

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from detectors.thrown_object.detector import ThrownObjectDetector
-from detectors.thrown_object.plugin import PLUGIN
+from detectors.thrown_object.plugin import plugin
 from hub.clock import FakeClock
 from hub.config import Camera
 from hub.errors import ConfigError
 from hub.model import Frame
-from hub.plugins import load_registry
+from hub.plugins import DETECTORS, load_registry
 
 FACADE = [[0.2, 0.05], [0.8, 0.05], [0.8, 0.95]]
 AT = "cameras[cam1].detectors[thrown_object]"
@@ -41,11 +41,11 @@ def camera(zone_kind: str = "polygon", **settings: Any) -> Camera:
 
 
 def build(cam: Camera) -> ThrownObjectDetector:
-    return PLUGIN.build(cam, cam.detectors[1], FakeClock())
+    return plugin.build(cam, cam.detectors[1], FakeClock())
 
 
 def test_the_entry_point_names_the_plugin() -> None:
-    assert load_registry(["gridhub.detectors"]).get("gridhub.detectors", "thrown_object") is PLUGIN
+    assert load_registry([DETECTORS]).get(DETECTORS, "thrown_object") is plugin
 
 
 def test_builds_a_detector_with_defaults() -> None:
@@ -95,7 +95,7 @@ def test_the_facade_zone_must_exist_and_be_a_polygon() -> None:
     with pytest.raises(
         ConfigError, match=r"detectors\[thrown_object\].zones: camera cam1 has no zone 'roof'"
     ):
-        PLUGIN.build(cam, spec, FakeClock())
+        plugin.build(cam, spec, FakeClock())
     with pytest.raises(ConfigError, match="zone 'facade' is a line, not a polygon"):
         build(camera(zone_kind="line", floors=FLOORS))
 

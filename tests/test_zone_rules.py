@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,8 +17,8 @@ from hub.clock import FakeClock
 from hub.config import Camera
 from hub.errors import ConfigError
 from hub.model import Alert, Frame
-from hub.plugins import load_registry
-from hub.seams import Detector, DetectorPlugin
+from hub.plugins import DETECTORS, load_registry
+from hub.seams import Detector
 from tests.detect_support import person_weights
 
 ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -65,9 +65,7 @@ def build(kind: str, settings: Mapping[str, Any], zones: Sequence[str], script: 
             ],
         }
     )  # fmt: skip
-    plugin = cast(
-        DetectorPlugin, load_registry(["gridhub.detectors"]).get("gridhub.detectors", kind)
-    )
+    plugin = load_registry([DETECTORS]).get(DETECTORS, kind)
     assert plugin.kind == kind
     detector = plugin.build(camera, camera.detectors[0], FakeClock())
     objects = getattr(detector, "objects")  # noqa: B009 - every rule keeps its TrackedObjects there

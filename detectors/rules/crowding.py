@@ -22,6 +22,7 @@ from detectors.rules.common import (
 from detectors.settings import parse_settings, spec_zones
 from hub.clock import Clock
 from hub.config import Camera, DetectorSpec, Zone
+from hub.seams import DetectorScenario
 
 KIND = "crowding"
 
@@ -52,6 +53,8 @@ class Crowd:
 
 class CrowdingPlugin:
     kind = KIND
+    scenario = DetectorScenario(KIND, "人员聚集", "Crowd gathering", severity=2)
+    settings = CrowdingSettings
 
     def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> ZoneRuleDetector:
         s = parse_settings(CrowdingSettings, camera, spec)

@@ -22,6 +22,7 @@ from detectors.rules.common import (
 from detectors.settings import parse_settings, spec_zones
 from hub.clock import Clock
 from hub.config import Camera, DetectorSpec, Zone
+from hub.seams import DetectorScenario
 
 KIND = "intrusion"
 
@@ -50,6 +51,8 @@ class Intrusion:
 
 class IntrusionPlugin:
     kind = KIND
+    scenario = DetectorScenario(KIND, "区域入侵", "Zone intrusion", severity=3)
+    settings = IntrusionSettings
 
     def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> ZoneRuleDetector:
         s = parse_settings(IntrusionSettings, camera, spec)

@@ -27,6 +27,7 @@ from detectors.settings import parse_settings, spec_zones
 from detectors.zones.geometry import crossings
 from hub.clock import Clock
 from hub.config import Camera, DetectorSpec
+from hub.seams import DetectorScenario
 
 KIND = "line_crossing"
 DIRECTION = {1: "left", -1: "right"}
@@ -82,6 +83,8 @@ class LineWatch:
 
 class LineCrossingPlugin:
     kind = KIND
+    scenario = DetectorScenario(KIND, "越线", "Line crossing", severity=2)
+    settings = LineCrossingSettings
 
     def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> ZoneRuleDetector:
         s = parse_settings(LineCrossingSettings, camera, spec)

@@ -23,6 +23,7 @@ from detectors.settings import parse_settings, spec_zones
 from detectors.zones.episodes import EpisodeRules, EpisodeTimer, Event
 from hub.clock import Clock
 from hub.config import Camera, DetectorSpec
+from hub.seams import DetectorScenario
 
 KIND = "loitering"
 
@@ -66,6 +67,8 @@ class LoiterWatch:
 
 class LoiteringPlugin:
     kind = KIND
+    scenario = DetectorScenario(KIND, "徘徊逗留", "Loitering", severity=1)
+    settings = LoiteringSettings
 
     def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> ZoneRuleDetector:
         s = parse_settings(LoiteringSettings, camera, spec)

@@ -2,41 +2,29 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
+from detectors.settings import parse_settings, settings_path
 from detectors.thrown_object.config import ThrownObjectConfig
 from detectors.thrown_object.detector import KIND, FacadeZone, ThrownObjectDetector
 from hub.clock import Clock
-from hub.config import Camera, DetectorSpec, field_path
+from hub.config import Camera, DetectorSpec
 from hub.errors import ConfigError
+from hub.seams import DetectorScenario
 
 
 class ThrownObjectPlugin:
     """Builds a `ThrownObjectDetector` for a camera from its detector spec."""
 
     kind = KIND
+    scenario = DetectorScenario(
+        KIND, "高空抛物", "Object thrown from height", severity=3, auto_dispatch_confidence=0.9
+    )
+    settings = ThrownObjectConfig
 
     def build(self, camera: Camera, spec: DetectorSpec, clock: Clock) -> ThrownObjectDetector:
         """Validate `spec` (its facade zone and extra settings) and build the detector."""
-        where = _where(camera, spec)
-        try:
-            settings = ThrownObjectConfig.model_validate(spec.model_extra or {})
-        except ValidationError as exc:
-            problems = [
-                f"{_join(where, field_path(error['loc']))}: {error['msg']}"
-                for error in exc.errors(include_url=False)
-            ]
-            raise ConfigError("\n".join(problems)) from exc
-        return ThrownObjectDetector(camera.id, _facade_zone(camera, spec, where), settings)
-
-
-def _join(where: str, path: str) -> str:
-    return f"{where}.{path}" if path else where
-
-
-def _where(camera: Camera, spec: DetectorSpec) -> str:
-    """The settings' path, in the form every detector plugin uses."""
-    return f"cameras[{camera.id}].detectors[{spec.kind}]"
+        settings = parse_settings(ThrownObjectConfig, camera, spec)
+        zone = _facade_zone(camera, spec, settings_path(camera, spec))
+        return ThrownObjectDetector(camera.id, zone, settings)
 
 
 def _facade_zone(camera: Camera, spec: DetectorSpec, where: str) -> FacadeZone:
@@ -50,4 +38,4 @@ def _facade_zone(camera: Camera, spec: DetectorSpec, where: str) -> FacadeZone:
     return FacadeZone(zone.id, tuple(zone.points))
 
 
-PLUGIN = ThrownObjectPlugin()
+plugin = ThrownObjectPlugin()

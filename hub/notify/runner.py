@@ -13,7 +13,6 @@ goes on: one dead webhook never stalls the others, nor the hub.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from psycopg_pool import ConnectionPool
 
@@ -22,7 +21,7 @@ from hub.config import SiteConfig
 from hub.errors import HubError, NotifyError
 from hub.infra.metrics import HubMetrics
 from hub.infra.ticker import Ticker
-from hub.plugins import Registry
+from hub.plugins import NOTIFIERS, Registry
 from hub.seams import Notifier, NotifierContext
 from hub.storage import rows
 
@@ -117,7 +116,7 @@ def build_runners(
     """A runner for each notifier in the site file; an unknown kind is a start-up error."""
     runners = []
     for i, spec in enumerate(site.notifiers):
-        plugin: Any = registry.get("gridhub.notifiers", spec.kind)
+        plugin = registry.get(NOTIFIERS, spec.kind)
         try:
             notifier = plugin.build(spec, context)
         except HubError as exc:
