@@ -258,13 +258,9 @@ class Scenario(Strict):
 
 
 def default_scenarios() -> dict[str, Scenario]:
+    """The hub's own and the sensors' scenarios. A camera detector's scenario is what its
+    plugin declares (hub.alerts.scenarios), never one of these."""
     return {
-        "thrown_object": Scenario(title="高空抛物", severity=3, auto_dispatch_confidence=0.9),
-        "fire_lane": Scenario(title="消防通道占用", severity=2),
-        "intrusion": Scenario(title="区域入侵", severity=3),
-        "crowding": Scenario(title="人员聚集", severity=2),
-        "loitering": Scenario(title="徘徊逗留", severity=1),
-        "line_crossing": Scenario(title="越线", severity=2),
         "camera_offline": Scenario(title="摄像机离线", severity=1, dispatch=False),
         "smoke": Scenario(title="烟感报警", severity=4, auto_dispatch_confidence=0.0),
         "water_level": Scenario(title="水位超限", severity=3),
@@ -439,19 +435,21 @@ class SiteConfig(Strict):
         default_factory=list, description="Where case events are sent (MQTT, webhooks, …)."
     )
     scenarios: dict[str, Scenario] = Field(
-        default_factory=default_scenarios,
-        description="Alert kind -> how it becomes a case; given kinds replace the defaults "
-        "for those kinds.",
+        default_factory=dict,
+        description="Alert kind -> how it becomes a case; replaces, for that kind, what a "
+        "detector plugin declares and the built-in sensor scenarios.",
     )
 
-    @field_validator("scenarios")
-    @classmethod
-    def _merge_default_scenarios(cls, given: dict[str, Scenario]) -> dict[str, Scenario]:
-        return {**default_scenarios(), **given}
-
     def scenario(self, kind: str) -> Scenario:
-        """The rules for alerts of `kind` (a plain default for kinds not configured)."""
-        return self.scenarios.get(kind) or Scenario(title=kind)
+        """The site's rules for `kind`: given, built-in (sensors, the hub's own), or plain.
+
+        Camera alerts take their detector plugin's scenario first (hub.alerts.scenarios).
+        """
+        return self.scenarios.get(kind) or default_scenarios().get(kind) or Scenario(title=kind)
+
+    def has(self, kind: str) -> bool:
+        """Whether the site file or the built-in table names `kind`."""
+        return kind in self.scenarios or kind in default_scenarios()
 
     def deadlines(self, kind: str, grid_id: str | None) -> tuple[float, float]:
         """(accept_s, arrive_s) for a case of `kind` in `grid_id`."""

@@ -21,6 +21,7 @@ from typing import Protocol
 from psycopg_pool import ConnectionPool
 
 from hub.alerts.intake import AlertIntake
+from hub.alerts.scenarios import ScenarioBook
 from hub.alerts.sensors import SensorIngest
 from hub.alerts.sink import CaseSink
 from hub.cameras.leases import CameraLeases, this_instance
@@ -41,7 +42,7 @@ from hub.patrols.history import SharedHistory
 from hub.patrols.index import AvailabilityRules, PatrolIndex
 from hub.patrols.ingest import PatrolIngest
 from hub.patrols.writer import PositionWriter
-from hub.plugins import load_registry
+from hub.plugins import DETECTORS, NOTIFIERS, SOURCES, load_registry
 from hub.seams import AlertSink, NotifierContext
 from hub.services import Endpoints
 from hub.storage.db import open_pool
@@ -101,7 +102,7 @@ def open_hub(
     clock = clock or SystemClock()
     shared_history = _shared_history(site, endpoints)
     metrics = HubMetrics()
-    registry = load_registry(["gridhub.sources", "gridhub.detectors", "gridhub.notifiers"])
+    registry = load_registry([SOURCES, DETECTORS, NOTIFIERS])
     with ExitStack() as stack:
 
         def run(part: Part) -> None:
@@ -133,7 +134,8 @@ def open_hub(
         ingest.restore_fixes(clock.now() - timedelta(seconds=site.dispatch.max_fix_age_s))
         ingest.subscribe(link)
         dispatcher = Dispatcher(pool, index, link, metrics, clock, site)
-        cases = CaseSink(pool, site, dispatcher, metrics, clock)
+        scenarios = ScenarioBook.of(site, registry)
+        cases = CaseSink(pool, site, dispatcher, metrics, clock, scenarios)
         alerts = AlertIntake(cases, metrics)
         run(alerts)
         SensorIngest(site.sensors, alerts, metrics, clock).subscribe(link)

@@ -4,10 +4,11 @@ The de-duplication key is (source, kind, region): a camera's thrown-object alert
 on its facade zone joins the case open for that camera, kind and zone — or one
 closed less than the scenario's `dedupe_window_s` ago — instead of opening a
 second case. The grid comes from the source's location; severity and deadlines
-from the scenario. A cleared alert (`Alert.cleared`: the lane is free again) is
-noted on the open case and never opens one; audit lines and metrics show it as
-`<kind>_cleared`, as they always have. High-confidence scenarios can be configured
-to be accepted and dispatched at once.
+from the scenario (hub.alerts.scenarios: a camera alert's from its detector plugin,
+the zh title first, the en one in the details). A cleared alert (`Alert.cleared`:
+the lane is free again) is noted on the open case and never opens one; audit lines
+and metrics show it as `<kind>_cleared`, as they always have. High-confidence
+scenarios can be configured to be accepted and dispatched at once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from hub.alerts.scenarios import ScenarioBook
 from hub.cases.store import NewCase, count_alert, matching_case, open_case
 from hub.cases.workflow import AUTO_ACCEPT_ACTOR, CaseAction, apply
 from hub.clock import Clock
@@ -50,10 +52,11 @@ class CaseSink:
 
     def __init__(
         self, pool: ConnectionPool, site: SiteConfig, dispatcher: Dispatcher,
-        metrics: HubMetrics, clock: Clock,
+        metrics: HubMetrics, clock: Clock, scenarios: ScenarioBook,
     ) -> None:  # fmt: skip
         self._pool = pool
         self._site = site
+        self.scenarios = scenarios
         self._dispatcher = dispatcher
         self._metrics = metrics
         self._clock = clock
@@ -114,18 +117,20 @@ class CaseSink:
 
     def _matching_case(self, conn: Conn, key: str, alert: Alert) -> int | None:
         """The open case for `key`, or (not for a clearing) one closed within the window."""
-        window = timedelta(seconds=self._site.scenario(alert.kind).dedupe_window_s)
+        window = timedelta(seconds=self.scenarios.for_alert(alert).dedupe_window_s)
         since = None if alert.cleared else self._clock.now() - window
         return matching_case(conn, key, since)
 
     def _open(self, conn: Conn, alert: Alert, source: Place, key: str) -> tuple[int, bool]:
-        scenario = self._site.scenario(alert.kind)
+        scenario, title = self.scenarios.for_alert(alert), self.scenarios.title(alert)
         now = self._clock.now()
+        details = {"confidence": alert.confidence, "region": alert.region, **alert.details}
+        if title.en is not None:
+            details["title_en"] = title.en
         new = NewCase(
-            kind=alert.kind, title=alert.summary or scenario.title, severity=scenario.severity,
-            grid_id=source.grid_id, lat=source.lat, lon=source.lon, camera_id=alert.camera_id,
-            sensor_id=alert.sensor_id, dedupe_key=key,
-            details={"confidence": alert.confidence, "region": alert.region, **alert.details},
+            kind=alert.kind, title=title.zh, severity=scenario.severity, grid_id=source.grid_id,
+            lat=source.lat, lon=source.lon, camera_id=alert.camera_id,
+            sensor_id=alert.sensor_id, dedupe_key=key, details=details,
         )  # fmt: skip
         accept_s = self._site.deadlines(alert.kind, source.grid_id)[0]
         case_id = open_case(conn, new, now, alert.camera_id or alert.sensor_id or "hub", accept_s)

@@ -209,7 +209,7 @@ def visible_case(conn: Conn, user: Principal, case_id: int) -> CaseRow:
 @router.post("/api/cases", status_code=201, summary="Report a case by hand")
 def report_case(hub: HubDep, user: Reporter, body: ManualReport) -> CaseView:
     grid_id = body.grid_id or hub.grids.locate(body.lat, body.lon)
-    scenario = hub.site.scenario(body.kind)
+    scenario = hub.cases.scenarios.rules(body.kind)
     details = {"description": body.description, "reported_by": user.name}
     new = NewCase(kind=body.kind, title=body.title, severity=body.severity or scenario.severity,
                   grid_id=grid_id, lat=body.lat, lon=body.lon, details=details)  # fmt: skip
