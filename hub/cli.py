@@ -16,12 +16,13 @@ from pathlib import Path
 
 from hub import __version__
 from hub.auth import ROLES, add_user, issue_token
-from hub.config import json_schema, load_site
+from hub.config import load_site
 from hub.errors import HubError
 from hub.plugins import COMMANDS, load_registry
 from hub.seams import CliHooks
 from hub.serve import run_migrations, serve, timeseries_policy
 from hub.services import service_endpoints
+from hub.site_schema import load_checked_site, site_json_schema
 from hub.storage.db import connect
 from hub.storage.migrate import MigrationReport
 from hub.storage.timescale import TimeseriesPolicy
@@ -142,12 +143,14 @@ def _add_config_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     check = config_commands.add_parser("check", help="validate a site file")
     check.add_argument("file", type=Path, help="site YAML file")
     check.set_defaults(command=cmd_config_check)
-    schema = config_commands.add_parser("schema", help="print the site file's JSON schema")
+    schema = config_commands.add_parser(
+        "schema", help="print the site file's JSON schema (installed detectors included)"
+    )
     schema.set_defaults(command=cmd_config_schema)
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
-    site = load_site(args.file)
+    site = load_checked_site(args.file)
     print(  # noqa: T201
         f"{args.file}: ok ({len(site.grids)} grids, {len(site.patrols)} patrols, "
         f"{len(site.cameras)} cameras, {len(site.sensors)} sensors)"
@@ -156,7 +159,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_config_schema(_args: argparse.Namespace) -> int:
-    print(json_schema())  # noqa: T201
+    print(site_json_schema())  # noqa: T201
     return 0
 
 
@@ -180,7 +183,7 @@ def _print_report(report: MigrationReport) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    site = load_site(args.config)
+    site = load_checked_site(args.config)
     serve(site, args.host or site.api.host, args.port or site.api.port, wait_s=args.wait)
     return 0
 

@@ -11,7 +11,6 @@ reported as ``FILE: field.path: what is wrong`` through `ConfigError`.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -474,14 +473,14 @@ def load_site(path: Path) -> SiteConfig:
     try:
         site = SiteConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe_validation(path, exc)) from None
+        raise ConfigError(describe_validation(path, exc)) from None
     problems = list(reference_problems(site))
     if problems:
         raise ConfigError("\n".join(f"{path}: {where}: {what}" for where, what in problems))
     return _resolve(site, path)
 
 
-def _describe_validation(path: Path, exc: ValidationError) -> str:
+def describe_validation(path: Path, exc: ValidationError) -> str:
     lines = []
     for error in exc.errors(include_url=False):
         where = field_path(error["loc"]) or "(top level)"
@@ -596,8 +595,3 @@ def _resolve(site: SiteConfig, path: Path) -> SiteConfig:
     if instance := os.environ.get("GRIDHUB_INSTANCE"):
         updates["cluster"] = site.cluster.model_copy(update={"instance": instance})
     return site.model_copy(update=updates)
-
-
-def json_schema() -> str:
-    """The JSON schema of a site file, for integrators and editors."""
-    return json.dumps(SiteConfig.model_json_schema(), ensure_ascii=False, indent=2)

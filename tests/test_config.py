@@ -12,6 +12,7 @@ import pytest
 from hub.cli import main
 from hub.config import load_site
 from hub.errors import ConfigError
+from hub.plugins import DETECTORS, load_registry
 from tests.conftest import DEMO_CONFIG, write_site
 
 Edit = Callable[[dict[str, Any]], None]
@@ -228,3 +229,48 @@ def test_environment_overrides_service_urls(
     assert site.database.url.get_secret_value() == "postgresql://db.example/grid"
     assert site.mqtt.url is not None
     assert site.mqtt.url.get_secret_value() == "mqtt://broker.example:1883"
+
+
+def _with_fire_lane(raw: dict[str, Any], **settings: Any) -> dict[str, Any]:
+    camera = raw["cameras"][2]
+    camera["zones"] = [{"id": "lane", "kind": "polygon", "points": [[0, 0], [1, 0], [1, 1]]}]
+    camera["detectors"] = [{"kind": "fire_lane", "zones": ["lane"], **settings}]
+    return raw
+
+
+def test_config_check_catches_a_misspelt_detector_setting(
+    tmp_path: Path, demo_raw: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_site(tmp_path, _with_fire_lane(demo_raw, dwell_s=60), "good.yaml")
+    assert main(["config", "check", str(good)]) == 0
+    capsys.readouterr()
+    bad = write_site(tmp_path, _with_fire_lane(demo_raw, dwel_s=60), "bad.yaml")
+    assert main(["config", "check", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "cameras[2].detectors[0].fire_lane.dwel_s: Extra inputs are not permitted" in err
+    assert "Traceback" not in err
+
+
+def test_config_check_lists_the_installed_kinds_for_an_unknown_one(
+    tmp_path: Path, demo_raw: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = _with_fire_lane(demo_raw)
+    raw["cameras"][2]["detectors"][0]["kind"] = "firelane"
+    assert main(["config", "check", str(write_site(tmp_path, raw))]) == 2
+    err = capsys.readouterr().err
+    assert "cameras[2].detectors[0]: Input tag 'firelane' found using 'kind'" in err
+    assert "'fire_lane', 'intrusion'" in err
+
+
+def test_schema_describes_every_installed_detectors_settings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["config", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    detectors = schema["$defs"]["Camera"]["properties"]["detectors"]["items"]
+    kinds = sorted(detectors["discriminator"]["mapping"])
+    assert kinds == sorted(load_registry([DETECTORS]).names(DETECTORS))
+    lane = schema["$defs"]["fire_lane_detector"]
+    assert lane["additionalProperties"] is False
+    assert lane["properties"]["dwell_s"]["description"] == "Seconds blocked before the alert."
+    assert all("description" in f for f in lane["properties"].values() if "$ref" not in f)
