@@ -38,7 +38,10 @@ class ObjectRuleSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    model: ModelSettings = Field(description="The object model the rule runs.")
+    model: ModelSettings = Field(
+        examples=[{"weights": "/srv/gridhub/models/yolov8s.onnx"}],
+        description="The object model the rule runs.",
+    )
     classes: list[str] = Field(
         default_factory=lambda: ["person"], min_length=1, description="Model classes it watches."
     )

@@ -30,7 +30,9 @@ KIND = "crowding"
 class CrowdingSettings(ObjectRuleSettings):
     """Settings of a `crowding` detector."""
 
-    max_count: int = Field(ge=1, description="More objects than this in the zone is a crowd.")
+    max_count: int = Field(
+        ge=1, examples=[5], description="More objects than this in the zone is a crowd."
+    )
     min_s: float = Field(default=10, ge=0, description="Seconds the crowd must last.")
     clear_s: float = Field(default=10, gt=0, description="Seconds under the limit that end it.")
     cooldown_s: float = Field(default=300, ge=0, description="Seconds between two alerts.")

@@ -56,7 +56,10 @@ class FloorCalibration(Strict):
 class ThrownObjectConfig(Strict):
     """Per-camera settings of the `thrown_object` detector."""
 
-    floors: FloorCalibration = Field(description="Floor calibration of this camera.")
+    floors: FloorCalibration = Field(
+        examples=[{"lines": [0.1, 0.3, 0.5, 0.7, 0.9], "top_floor": 8}],
+        description="Floor calibration of this camera.",
+    )
     scale: float = Field(
         default=0.5, gt=0.05, le=1.0, description="Downscale factor of the analysed facade crop."
     )
