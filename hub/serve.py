@@ -60,7 +60,9 @@ def serve(
             _announce(site, endpoints, host, port)
             if attach is not None:
                 attach(hub, endpoints, extras)
-            uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+            # Proxy headers are read by hub.api.proxies, only from api.trusted_proxies.
+            uvicorn.run(create_app(hub), host=host, port=port, log_level="warning",
+                        proxy_headers=False)  # fmt: skip
 
 
 def wait_for_services(endpoints: Endpoints, wait_s: float) -> None:

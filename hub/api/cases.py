@@ -21,8 +21,8 @@ from hub.cases.queries import (
     EventEntry,
     case_dispatches,
     case_events,
-    dispatched_to,
     list_cases,
+    patrol_sees,
     stats,
 )
 from hub.cases.store import CaseRow, NewCase, get_case, merge_details, open_case
@@ -30,7 +30,7 @@ from hub.cases.workflow import CaseAction, allowed_actions, apply
 from hub.errors import CaseError, PayloadError, TransitionError
 from hub.patrols.payloads import Reply
 from hub.storage.alert_repo import AlertRow, case_alerts
-from hub.storage.site_repo import grid_exists
+from hub.storage.site_repo import grid_exists, patrol_grid
 
 router = APIRouter(tags=["cases"])
 Conn = psycopg.Connection[Any]
@@ -201,23 +201,34 @@ def visible_case(conn: Conn, user: Principal, case_id: int) -> CaseRow:
         case = get_case(conn, case_id)
     except CaseError:
         raise HTTPException(404, f"no case {case_id}") from None
-    if user.role == "patrol" and not dispatched_to(conn, case_id, user.patrol_id):
+    if user.role == "patrol" and not patrol_sees(conn, case_id, user.patrol_id):
         raise HTTPException(404, f"no case {case_id}")
     return case
 
 
+PATROL_REPORT = "patrol_report"  # 现场上报: what a patrol's report always is
+
+
 @router.post("/api/cases", status_code=201, summary="Report a case by hand")
 def report_case(hub: HubDep, user: Reporter, body: ManualReport) -> CaseView:
-    grid_id = body.grid_id or hub.grids.locate(body.lat, body.lon)
-    scenario = hub.site.scenario(body.kind)
-    details = {"description": body.description, "reported_by": user.name}
-    new = NewCase(kind=body.kind, title=body.title, severity=body.severity or scenario.severity,
-                  grid_id=grid_id, lat=body.lat, lon=body.lon, details=details)  # fmt: skip
-    now = hub.clock.now()
+    """Staff report any kind, grid and severity. A patrol's report is a `patrol_report`
+    in the patrol's own grid with that kind's severity, whatever the body says (staff
+    change it afterwards); the patrol can read it as it reads its dispatches."""
+    details: dict[str, Any] = {"description": body.description, "reported_by": user.name}
     with hub.pool.connection() as conn:
+        if user.role == "patrol":
+            kind, severity, grid_id = PATROL_REPORT, None, patrol_grid(conn, user.patrol_id)
+            details["reported_by_patrol"] = user.patrol_id
+        else:
+            kind, severity = body.kind, body.severity
+            grid_id = body.grid_id or hub.grids.locate(body.lat, body.lon)
+        new = NewCase(kind=kind, title=body.title,
+                      severity=severity or hub.site.scenario(kind).severity, grid_id=grid_id,
+                      lat=body.lat, lon=body.lon, details=details)  # fmt: skip
         if grid_id is not None and not grid_exists(conn, grid_id):
             raise HTTPException(422, f"no grid {grid_id}")
-        case_id = open_case(conn, new, now, user.name, hub.site.deadlines(body.kind, grid_id)[0])
+        accept_s = hub.site.deadlines(kind, grid_id)[0]
+        case_id = open_case(conn, new, hub.clock.now(), user.name, accept_s)
         conn.commit()
         return _view(get_case(conn, case_id))
 
