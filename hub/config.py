@@ -167,7 +167,8 @@ class Camera(Strict):
     id: Identifier
     name: str = Field(min_length=1, description="Display name.")
     url: SecretStr = Field(
-        description="Stream URL (rtsp://, http://, file://, onvif://); may hold credentials."
+        description="Stream URL (rtsp://, http://, file://, onvif://); may hold credentials.",
+        json_schema_extra={"pattern": "://"},  # what _has_scheme checks
     )
     source: str | None = Field(
         default=None, description="Frame-source plugin; taken from the URL scheme when unset."

@@ -42,7 +42,11 @@ class CameraPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, description="Display name.")
-    url: SecretStr | None = Field(default=None, description="New stream URL (write-only).")
+    url: SecretStr | None = Field(
+        default=None,
+        description="New stream URL (write-only).",
+        json_schema_extra={"pattern": "://"},
+    )
     source: str | None = Field(default=None, description="Frame-source plugin.")
     location: Location | None = Field(default=None, description="Where the camera stands.")
     grid: str | None = Field(default=None, description="Grid id.")
@@ -84,7 +88,10 @@ def edit_camera(camera_id: str, body: CameraPatch, hub: HubDep, _user: Integrato
         current = camera_repo.get_camera(conn, camera_id)
     if current is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no camera '{camera_id}'")
-    merged: dict[str, Any] = {**dict(current), **body.model_dump(exclude_unset=True)}
+    changes = body.model_dump(exclude_unset=True)
+    # null keeps a value, except where null means something (no grid: locate; no source: scheme)
+    changes = {k: v for k, v in changes.items() if v is not None or k in ("grid", "source")}
+    merged: dict[str, Any] = {**dict(current), **changes}
     if body.url is not None and body.source is None:
         merged["source"] = None  # a new URL brings its own scheme
     try:

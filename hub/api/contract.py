@@ -12,18 +12,37 @@ Schemathesis checks all of this against a running hub (tests/test_schemathesis.p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from hub.api.bodies import body_parse_error
+
+
+def _iso_time(value: Any) -> Any:
+    """Only an RFC 3339 time with an offset: pydantic would also take `0.5` (a Unix time)."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not an ISO 8601 time, e.g. 2025-01-31T08:00:00+08:00") from None
+        if parsed.tzinfo is None:
+            raise ValueError("needs a time zone (e.g. Z or +08:00)")
+        return parsed
+    if not isinstance(value, datetime):
+        raise ValueError("not an ISO 8601 time")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
 
 
 class Problem(BaseModel):

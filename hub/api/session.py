@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from hub.api.contract import ERROR
 from hub.api.deps import SESSION_COOKIE, AnyUser, HubDep, token_of
 from hub.auth import SESSION_HOURS, Principal, login, logout
 from hub.errors import AuthError
@@ -86,7 +87,14 @@ class Me(BaseModel):
     patrol_id: str | None
 
 
-@router.post("/api/login", summary="Log in with name and password; sets the session cookie")
+@router.post(
+    "/api/login",
+    summary="Log in with name and password; sets the session cookie",
+    responses={
+        401: {**ERROR, "description": "Wrong name or password"},
+        429: {**ERROR, "description": "Too many failed logins (Retry-After)"},
+    },
+)
 def log_in(
     body: Credentials, request: Request, response: Response, hub: HubDep,
     limiter: Annotated[LoginLimiter, Depends(get_limiter)],
