@@ -43,7 +43,13 @@ def redact_url(url: str) -> str:
 
 def scrub(text: str) -> str:
     """`text` with each URL in it replaced by its redacted form."""
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    return _URL_IN_TEXT.sub(_redact_match, text)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    url = match.group(0)
+    core = url.rstrip(".,:;)")  # punctuation of the sentence around it
+    return redact_url(core) + url[len(core) :]
 
 
 class ScrubFilter(logging.Filter):

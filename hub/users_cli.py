@@ -25,10 +25,10 @@ from hub.services import service_endpoints
 from hub.storage.db import connect
 from hub.storage.site_repo import sync_patrols
 
-Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
-
-def add_user_commands(commands: Commands, default_config: Path) -> None:
+def add_user_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], default_config: Path
+) -> None:
     user = commands.add_parser("user", help="API users and tokens")
     user_commands = user.add_subparsers(title="user commands", metavar="COMMAND", required=True)
     add = user_commands.add_parser("add", help="add a user and print its API token (once)")
