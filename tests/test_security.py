@@ -213,6 +213,25 @@ def test_a_patrol_report_is_its_own_kind_in_its_own_grid_and_readable(
     assert (staff["kind"], staff["grid_id"], staff["severity"]) == ("smoke", "WT-QH-01", 4)
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"{name: x", "application/json"), (b'{"name": "a", "password": "b"}', "text/plain"),
+     (b"name=a&password=b", "application/x-www-form-urlencoded")],
+)  # fmt: skip
+def test_a_body_that_is_not_json_is_400(client: TestClient, body: bytes, content_type: str) -> None:
+    answer = client.post("/api/login", content=body, headers={"Content-Type": content_type})
+    assert answer.status_code == 400 and "cannot be parsed" in answer.json()["detail"]
+    assert "400" in client.get("/openapi.json").json()["paths"]["/api/login"]["post"]["responses"]
+
+
+def test_a_camera_without_a_picture_is_409_with_the_reason(hub: Hub, client: TestClient) -> None:
+    viewer = auth_headers(hub, "integrator")
+    for what in ("snapshot.jpg", "stream.mjpg?frames=1"):
+        answer = client.get(f"/api/cameras/CAM-QH-F01/{what}", headers=viewer)  # disabled
+        assert answer.status_code == 409 and "not running" in answer.json()["detail"]
+    assert client.get("/api/cameras/NOPE/snapshot.jpg", headers=viewer).status_code == 404
+
+
 def test_an_expired_token_is_401_saying_so(hub: Hub, client: TestClient) -> None:
     with hub.pool.connection() as conn:
         user_id = add_user(conn, f"exp-{uuid.uuid4().hex[:6]}", "operator")
