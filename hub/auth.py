@@ -4,7 +4,9 @@ Roles: `admin` (everything), `operator` (the monitoring room: cases, patrols,
 statistics), `patrol` (a patrol's own dispatches and cases only), `integrator`
 (cameras and zones). Tokens are random, shown once, and stored as SHA-256
 hashes; passwords (for the dashboard login) as salted scrypt hashes. A login
-makes a session token with an expiry, sent back as an HttpOnly cookie.
+makes a session token with an expiry, sent back as an HttpOnly cookie. API
+tokens expire after `api.token_days` when the site sets it; `rotate_token` and
+`revoke_tokens` are what `gridhub user token` and `gridhub user revoke` do.
 """
 
 from __future__ import annotations
@@ -94,20 +96,55 @@ def issue_token(
     return token
 
 
+@dataclass(frozen=True, slots=True)
+class _TokenOwner:
+    """A token's user and expiry, as `authenticate` checks them."""
+
+    user_id: int
+    name: str
+    role: str
+    patrol_id: str | None
+    expires_at: datetime | None
+
+
 def authenticate(conn: Conn, token: str, now: datetime) -> Principal:
-    """The principal a token belongs to, or `AuthError`."""
-    principal = rows.one(
+    """The principal a token belongs to, or `AuthError` (unknown, revoked, expired, or
+    its user disabled)."""
+    owner = rows.one(
         conn,
-        Principal,
-        """SELECT u.id AS user_id, u.name, u.role, u.patrol_id
+        _TokenOwner,
+        """SELECT u.id AS user_id, u.name, u.role, u.patrol_id, t.expires_at
            FROM tokens t JOIN users u ON u.id = t.user_id
-           WHERE t.token_sha256 = %s AND NOT u.disabled
-             AND (t.expires_at IS NULL OR t.expires_at > %s)""",
-        (hash_token(token), now),
+           WHERE t.token_sha256 = %s AND NOT u.disabled""",
+        (hash_token(token),),
     )
-    if principal is None:
-        raise AuthError("invalid or expired token")
-    return principal
+    if owner is None:
+        raise AuthError("invalid or revoked token")
+    if owner.expires_at is not None and owner.expires_at <= now:
+        raise AuthError(
+            f"token expired at {owner.expires_at.isoformat(timespec='seconds')}; "
+            "log in again or ask for a new one (gridhub user token NAME)"
+        )
+    return Principal(owner.user_id, owner.name, owner.role, owner.patrol_id)
+
+
+def rotate_token(conn: Conn, name: str, expires: datetime | None) -> str:
+    """A new API token for user `name`; the user's earlier API tokens stop working."""
+    user_id = rows.scalar(conn, "SELECT id FROM users WHERE name = %s", (name,))
+    if user_id is None:
+        raise AuthError(f"no user {name!r}")
+    conn.execute("DELETE FROM tokens WHERE user_id = %s AND kind = 'api'", (user_id,))
+    return issue_token(conn, int(user_id), "api", expires)
+
+
+def revoke_tokens(conn: Conn, name: str) -> int:
+    """Delete every token (API and sessions) of user `name`; how many there were."""
+    if not user_exists(conn, name):
+        raise AuthError(f"no user {name!r}")
+    cur = conn.execute(
+        "DELETE FROM tokens WHERE user_id = (SELECT id FROM users WHERE name = %s)", (name,)
+    )
+    return cur.rowcount
 
 
 @dataclass(frozen=True, slots=True)

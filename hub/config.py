@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     field_validator,
@@ -165,7 +166,8 @@ class Camera(Strict):
     id: Identifier
     name: str = Field(min_length=1, description="Display name.")
     url: SecretStr = Field(
-        description="Stream URL (rtsp://, http://, file://, onvif://); may hold credentials."
+        description="Stream URL (rtsp://, http://, file://, onvif://); may hold credentials.",
+        json_schema_extra={"pattern": "://"},  # what _has_scheme checks
     )
     source: str | None = Field(
         default=None, description="Frame-source plugin; taken from the URL scheme when unset."
@@ -266,6 +268,7 @@ def default_scenarios() -> dict[str, Scenario]:
         "manhole_cover": Scenario(title="井盖异常", severity=2),
         "door": Scenario(title="门禁异常", severity=2),
         "manual": Scenario(title="人工上报", severity=2),
+        "patrol_report": Scenario(title="现场上报", severity=2),  # a patrol's own report
     }
 
 
@@ -324,6 +327,19 @@ class ApiSettings(Strict):
         description="Largest request body accepted, in bytes; a larger one is refused with "
         "413. The largest body the API takes is a camera with its zones and detectors "
         "(a few KiB).",
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto headers are believed; from any other peer they are ignored. "
+        "Default: none (docs/security.md).",
+    )
+    token_days: float | None = Field(
+        default=None,
+        gt=0,
+        le=36_500,
+        description="Days an API token from `gridhub user add` / `user token` stays valid; "
+        "unset: until revoked.",
     )
 
 

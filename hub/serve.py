@@ -14,6 +14,7 @@ import socket
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 from hub.config import SiteConfig
 from hub.errors import HubError
@@ -23,6 +24,10 @@ from hub.services import Endpoints, service_endpoints
 from hub.storage.db import connect
 from hub.storage.migrate import MigrationReport, migrate
 from hub.storage.timescale import TimeseriesPolicy
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 log = logging.getLogger("gridhub")
 
@@ -60,7 +65,16 @@ def serve(
             _announce(site, endpoints, host, port)
             if attach is not None:
                 attach(hub, endpoints, extras)
-            uvicorn.run(create_app(hub), host=host, port=port, log_level="warning")
+            uvicorn.Server(server_config(create_app(hub), host, port)).run()
+
+
+def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """How the hub's HTTP server runs. uvicorn's own proxy handling is off (it believes
+    `X-Forwarded-For` from loopback): `hub.api.proxies` reads the headers, and only from
+    `api.trusted_proxies`."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def wait_for_services(endpoints: Endpoints, wait_s: float) -> None:

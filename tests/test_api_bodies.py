@@ -40,12 +40,12 @@ JSON = "application/json"
 MALFORMED: list[tuple[str, bytes, str, str]] = [
     # (name, body, content type, what the error must say)
     ("not UTF-8", b'{"title": "\xff\xfe"}', JSON, "not UTF-8"),
-    ("not JSON", b"{title: x", JSON, "JSON decode error"),
+    ("not JSON", b"{title: x", JSON, "not valid JSON"),
     ("nested too deeply", b"[" * 1500 + b"]" * 1500, JSON, "nested too deeply"),
     ("integer too long", b'{"lat": 1' + b"0" * 4400 + b"}", JSON, "4300 digits"),
     ("a list", b"[1, 2]", JSON, "valid dictionary"),
-    ("plain text", b"hello", "text/plain", "valid dictionary"),
-    ("a form", b"name=x&password=y", "application/x-www-form-urlencoded", "valid dictionary"),
+    ("plain text", b"hello", "text/plain", "must be JSON"),
+    ("a form", b"name=x&password=y", "application/x-www-form-urlencoded", "must be JSON"),
     ("empty", b"", JSON, "Field required"),
 ]
 

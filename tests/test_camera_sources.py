@@ -38,11 +38,11 @@ def source_for(url: str, options: SourceOptions = FAST) -> FrameSource:
         ("rtsp://10.0.0.5/live", "rtsp://10.0.0.5/live"),
         (
             "http://cam/snap.jpg?user=a&pwd=secret&ch=1",
-            "http://cam/snap.jpg?user=a&pwd=%2A%2A%2A&ch=1",
+            "http://cam/snap.jpg?***",
         ),
         (
             "onvif://u:p%40ss@[fe80::1]:8080/?profile=main",
-            "onvif://***@[fe80::1]:8080/?profile=main",
+            "onvif://***@[fe80::1]:8080/?***",
         ),
         ("rtsp://user:x@host:notaport/", "rtsp://(redacted)"),
     ],

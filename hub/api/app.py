@@ -16,8 +16,9 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
-from hub.api import cameras, cases, evidence, health, live, patrols, session, site, web
-from hub.api.bodies import BodyLimit, body_parse_error
+from hub.api import cameras, cases, contract, evidence, health, live, patrols, session, site, web
+from hub.api.bodies import BodyLimit
+from hub.api.proxies import TrustedProxies
 from hub.api.request_metrics import RequestMetrics
 from hub.hub import Hub
 
@@ -42,10 +43,12 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(evidence.router)
     app.include_router(live.router)
     app.include_router(cameras.router)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, body_parse_error)
+    app.add_exception_handler(RequestValidationError, contract.validation_error)
+    app.add_exception_handler(StarletteHTTPException, contract.http_error)
+    contract.document(app)
     app.add_middleware(BodyLimit, max_bytes=hub.site.api.max_body_bytes)
     app.add_middleware(RequestMetrics, counter=hub.metrics.http_requests)
+    app.add_middleware(TrustedProxies, networks=hub.site.api.trusted_proxies)
     web.mount(app)
     return app
 
@@ -54,7 +57,8 @@ async def _unstorable_value(_request: Request, exc: Exception) -> JSONResponse:
     """A value PostgreSQL cannot take (a NUL character, a number out of range) is the
     client's mistake: 422 saying so, not a 500."""
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return JSONResponse({"detail": f"a value in the request cannot be used: {reason}"}, 422)
+    msg = f"a value in the request cannot be used: {reason}"
+    return JSONResponse({"detail": [{"loc": ["body"], "msg": msg, "type": "value_error"}]}, 422)
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
@@ -62,11 +66,3 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
     return JSONResponse(
         {"detail": "the database is unavailable; try again shortly"}, 503, {"Retry-After": "5"}
     )
-
-
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    """422 naming each bad field, without echoing the input (it may hold a camera URL)."""
-    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")}
-              for e in errors]  # fmt: skip
-    return JSONResponse({"detail": detail}, status_code=422)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from hub.api.contract import ERROR
 from hub.api.deps import HubDep, Integrator, Viewer
 from hub.cameras.health import CameraHealth
 from hub.cameras.worker import CameraWorker
@@ -31,6 +32,8 @@ router = APIRouter(tags=["cameras"])
 BOUNDARY = "gridhub-frame"
 RECENT_ALERT_S = 10.0  # alerts younger than this are drawn on previews
 PREVIEW_STALL_S = 10.0  # a preview stream with no new picture for this long ends
+NO_PICTURE = {**ERROR, "description": "The camera is disabled, stopped, failing, elsewhere, "
+              "or has no picture yet; the reason is given"}  # fmt: skip
 
 
 class CameraPatch(BaseModel):
@@ -39,7 +42,11 @@ class CameraPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, description="Display name.")
-    url: SecretStr | None = Field(default=None, description="New stream URL (write-only).")
+    url: SecretStr | None = Field(
+        default=None,
+        description="New stream URL (write-only).",
+        json_schema_extra={"pattern": "://"},
+    )
     source: str | None = Field(default=None, description="Frame-source plugin.")
     location: Location | None = Field(default=None, description="Where the camera stands.")
     grid: str | None = Field(default=None, description="Grid id.")
@@ -60,7 +67,12 @@ def camera(camera_id: str, hub: HubDep, _user: Viewer) -> CameraInfo:
     return _info(hub, camera_id)
 
 
-@router.post("/api/cameras", status_code=status.HTTP_201_CREATED, summary="Add a camera")
+@router.post(
+    "/api/cameras",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a camera",
+    responses={409: {**ERROR, "description": "A camera with this id exists"}},
+)
 def add_camera(body: Camera, hub: HubDep, _user: Integrator) -> CameraInfo:
     grid_id = _check(hub, body)
     with hub.pool.connection() as conn:
@@ -76,7 +88,10 @@ def edit_camera(camera_id: str, body: CameraPatch, hub: HubDep, _user: Integrato
         current = camera_repo.get_camera(conn, camera_id)
     if current is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no camera '{camera_id}'")
-    merged: dict[str, Any] = {**dict(current), **body.model_dump(exclude_unset=True)}
+    changes = body.model_dump(exclude_unset=True)
+    # null keeps a value, except where null means something (no grid: locate; no source: scheme)
+    changes = {k: v for k, v in changes.items() if v is not None or k in ("grid", "source")}
+    merged: dict[str, Any] = {**dict(current), **changes}
     if body.url is not None and body.source is None:
         merged["source"] = None  # a new URL brings its own scheme
     try:
@@ -101,12 +116,16 @@ def remove_camera(camera_id: str, hub: HubDep, _user: Integrator) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/api/cameras/{camera_id}/health", summary="Online state, rates, drops, outages")
+@router.get(
+    "/api/cameras/{camera_id}/health",
+    summary="Online state, rates, drops, outages",
+    responses={409: NO_PICTURE},
+)
 def camera_health(camera_id: str, hub: HubDep, _user: Viewer) -> CameraHealth:
     health = hub.cameras.health(camera_id)
     if health is None:
         _info(hub, camera_id)  # 404 when there is no such camera at all
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "camera not started yet")
+        raise HTTPException(status.HTTP_409_CONFLICT, "camera not started yet")
     return health
 
 
@@ -114,7 +133,7 @@ def camera_health(camera_id: str, hub: HubDep, _user: Viewer) -> CameraHealth:
     "/api/cameras/{camera_id}/snapshot.jpg",
     summary="The latest picture, with recent detections drawn",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}}},
+    responses={200: {"content": {"image/jpeg": {}}}, 409: NO_PICTURE},
 )
 def snapshot(
     camera_id: str,
@@ -124,7 +143,7 @@ def snapshot(
 ) -> Response:
     jpeg = _preview(hub, camera_id, width)
     if jpeg is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no picture from this camera yet")
+        raise HTTPException(status.HTTP_409_CONFLICT, "no picture from this camera yet")
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
@@ -132,6 +151,10 @@ def snapshot(
     "/api/cameras/{camera_id}/stream.mjpg",
     summary="Live MJPEG preview with detections drawn",
     response_class=StreamingResponse,
+    responses={
+        200: {"content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {}}},
+        409: NO_PICTURE,
+    },
 )
 def stream(
     camera_id: str,
@@ -194,7 +217,8 @@ def _render(worker: CameraWorker, capture: Capture, width: int | None) -> bytes:
 
 
 def _not_here(hub: Hub, camera_id: str) -> NoReturn:
-    """404 for no such camera; 503 saying why this hub has no picture of it."""
+    """404 for no such camera; 409 saying why this hub has no picture of it (disabled,
+    stopped, failing, or run by another hub instance): the camera's state, not a fault."""
     _info(hub, camera_id)
     health = hub.cameras.health(camera_id)
     why = "camera not running"
@@ -202,7 +226,7 @@ def _not_here(hub: Hub, camera_id: str) -> NoReturn:
         why = f"camera runs on hub instance {health.instance}: its pictures are served there"
     elif health is not None and health.last_error:
         why = f"camera not running: {health.last_error}"
-    raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, why)
+    raise HTTPException(status.HTTP_409_CONFLICT, why)
 
 
 def _info(hub: Hub, camera_id: str) -> CameraInfo:

@@ -12,6 +12,7 @@ import psycopg
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
+from hub.api.contract import ERROR, IsoTime
 from hub.api.deps import AnyUser, HubDep, Reporter, Staff
 from hub.auth import Principal
 from hub.cases.queries import (
@@ -21,8 +22,8 @@ from hub.cases.queries import (
     EventEntry,
     case_dispatches,
     case_events,
-    dispatched_to,
     list_cases,
+    patrol_sees,
     stats,
 )
 from hub.cases.store import CaseRow, NewCase, get_case, merge_details, open_case
@@ -30,11 +31,13 @@ from hub.cases.workflow import CaseAction, allowed_actions, apply
 from hub.errors import CaseError, PayloadError, TransitionError
 from hub.patrols.payloads import Reply
 from hub.storage.alert_repo import AlertRow, case_alerts
-from hub.storage.site_repo import grid_exists
+from hub.storage.site_repo import grid_exists, patrol_grid
 
 router = APIRouter(tags=["cases"])
 Conn = psycopg.Connection[Any]
 MAX_PAGE = 500
+CaseState = Literal["reported", "accepted", "dispatched", "arrived", "resolved", "escalated",
+                    "closed", "evaluated", "rejected"]  # fmt: skip
 
 
 class CaseView(BaseModel):
@@ -99,10 +102,10 @@ class ManualReport(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     kind: str = Field(default="manual", min_length=1, max_length=64)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, strict=True)
+    lon: float = Field(ge=-180, le=180, strict=True)
     grid_id: str | None = Field(default=None, description="Default: the grid holding lat/lon.")
-    severity: int | None = Field(default=None, ge=1, le=4)
+    severity: int | None = Field(default=None, ge=1, le=4, strict=True)
     description: str | None = Field(default=None, max_length=4000)
 
 
@@ -111,7 +114,9 @@ class ActionRequest(BaseModel):
 
     action: str = Field(min_length=1, max_length=32, description="accept, dispatch, reject, …")
     note: str | None = Field(default=None, max_length=4000)
-    score: int | None = Field(default=None, ge=1, le=5, description="For evaluate: 1–5.")
+    score: int | None = Field(
+        default=None, ge=1, le=5, strict=True, description="For evaluate: 1–5."
+    )
     department: str | None = Field(default=None, max_length=200, description="For handoff.")
 
 
@@ -127,11 +132,11 @@ def _view(case: CaseRow) -> CaseView:
 class CaseQuery(BaseModel):
     """Filters of the case list and export."""
 
-    state: list[str] | None = Field(default=None, description="Repeat for several states.")
+    state: list[CaseState] | None = Field(default=None, description="Repeat for several states.")
     grid: str | None = Field(default=None, description="Grid id.")
     kind: str | None = Field(default=None, description="Scenario, e.g. fire_lane.")
-    since: datetime | None = Field(default=None, description="Opened at or after (ISO 8601).")
-    until: datetime | None = Field(default=None, description="Opened before (ISO 8601).")
+    since: IsoTime | None = Field(default=None, description="Opened at or after (ISO 8601).")
+    until: IsoTime | None = Field(default=None, description="Opened before (ISO 8601).")
     overdue: bool = Field(default=False, description="Only cases past a deadline now.")
     cursor: int | None = Field(default=None, ge=1, description="next_cursor of the last page.")
     limit: int = Field(default=50, ge=1, le=MAX_PAGE, description="Page size.")
@@ -149,8 +154,8 @@ def _filter(user: Principal, q: CaseQuery, now: datetime) -> CaseFilter:
 
 
 Filters = Annotated[CaseQuery, Query()]
-SinceQ = Annotated[datetime | None, Query(description="From (ISO 8601); default 30 days ago.")]
-UntilQ = Annotated[datetime | None, Query(description="Until (ISO 8601); default now.")]
+SinceQ = Annotated[IsoTime | None, Query(description="From (ISO 8601); default 30 days ago.")]
+UntilQ = Annotated[IsoTime | None, Query(description="Until (ISO 8601); default now.")]
 
 
 @router.get("/api/cases", summary="Cases, newest first, with filters and a cursor")
@@ -162,7 +167,12 @@ def cases(hub: HubDep, user: Reporter, q: Filters) -> CasePage:
     return CasePage(items=[_view(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/api/cases/export.csv", summary="The filtered cases as CSV (up to 100,000)")
+@router.get(
+    "/api/cases/export.csv",
+    summary="The filtered cases as CSV (up to 100,000)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
 def export_csv(hub: HubDep, user: Staff, q: Filters) -> Response:
     f = replace(_filter(user, q, hub.clock.now()), before_id=None)
     with hub.pool.connection() as conn:
@@ -201,23 +211,34 @@ def visible_case(conn: Conn, user: Principal, case_id: int) -> CaseRow:
         case = get_case(conn, case_id)
     except CaseError:
         raise HTTPException(404, f"no case {case_id}") from None
-    if user.role == "patrol" and not dispatched_to(conn, case_id, user.patrol_id):
+    if user.role == "patrol" and not patrol_sees(conn, case_id, user.patrol_id):
         raise HTTPException(404, f"no case {case_id}")
     return case
 
 
+PATROL_REPORT = "patrol_report"  # 现场上报: what a patrol's report always is
+
+
 @router.post("/api/cases", status_code=201, summary="Report a case by hand")
 def report_case(hub: HubDep, user: Reporter, body: ManualReport) -> CaseView:
-    grid_id = body.grid_id or hub.grids.locate(body.lat, body.lon)
-    scenario = hub.cases.scenarios.rules(body.kind)
-    details = {"description": body.description, "reported_by": user.name}
-    new = NewCase(kind=body.kind, title=body.title, severity=body.severity or scenario.severity,
-                  grid_id=grid_id, lat=body.lat, lon=body.lon, details=details)  # fmt: skip
-    now = hub.clock.now()
+    """Staff report any kind, grid and severity. A patrol's report is a `patrol_report`
+    in the patrol's own grid with that kind's severity, whatever the body says (staff
+    change it afterwards); the patrol can read it as it reads its dispatches."""
+    details: dict[str, Any] = {"description": body.description, "reported_by": user.name}
     with hub.pool.connection() as conn:
+        if user.role == "patrol":
+            kind, severity, grid_id = PATROL_REPORT, None, patrol_grid(conn, user.patrol_id)
+            details["reported_by_patrol"] = user.patrol_id
+        else:
+            kind, severity = body.kind, body.severity
+            grid_id = body.grid_id or hub.grids.locate(body.lat, body.lon)
+        severity = severity or hub.cases.scenarios.rules(kind).severity
+        new = NewCase(kind=kind, title=body.title, severity=severity, grid_id=grid_id,
+                      lat=body.lat, lon=body.lon, details=details)  # fmt: skip
         if grid_id is not None and not grid_exists(conn, grid_id):
             raise HTTPException(422, f"no grid {grid_id}")
-        case_id = open_case(conn, new, now, user.name, hub.site.deadlines(body.kind, grid_id)[0])
+        accept_s = hub.site.deadlines(kind, grid_id)[0]
+        case_id = open_case(conn, new, hub.clock.now(), user.name, accept_s)
         conn.commit()
         return _view(get_case(conn, case_id))
 
@@ -225,7 +246,7 @@ def report_case(hub: HubDep, user: Reporter, body: ManualReport) -> CaseView:
 @router.post(
     "/api/cases/{case_id}/transitions",
     summary="Take a workflow action (409 with the allowed actions when it does not fit)",
-    responses={409: {"description": "Not allowed from this state for this role"}},
+    responses={409: {**ERROR, "description": "Not allowed from this state for this role"}},
 )
 def transition(hub: HubDep, user: Staff, case_id: int, body: ActionRequest) -> CaseDetail:
     if body.action == "dispatch":
@@ -269,7 +290,11 @@ def _apply(hub: HubDep, user: Principal, case_id: int, body: ActionRequest) -> N
         hub.dispatcher.cancel_live(case_id)
 
 
-@router.post("/api/dispatches/{dispatch_id}/reply", summary="A patrol answers its dispatch")
+@router.post(
+    "/api/dispatches/{dispatch_id}/reply",
+    summary="A patrol answers its dispatch",
+    responses={409: {**ERROR, "description": "The dispatch is not in a state for this answer"}},
+)
 def patrol_reply(hub: HubDep, user: AnyUser, dispatch_id: int, body: PatrolReply) -> dict[str, str]:
     if user.role != "patrol" or user.patrol_id is None:
         raise HTTPException(403, "only a patrol answers its dispatches")

@@ -1,6 +1,7 @@
 """FastAPI dependencies: the running hub, and who is calling with which role.
 
-Every route but health and login takes one of the role aliases below. A token
+Every route but health and login takes one of the role aliases below (health
+takes `MaybeUser`: anonymous callers get less). A token
 comes as ``Authorization: Bearer …`` (devices, scripts) or as the dashboard's
 session cookie; a missing or bad token is 401, a role without the right is 403.
 """
@@ -10,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
+import psycopg
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import PoolTimeout
 
 from hub.auth import Principal, authenticate
 from hub.errors import AuthError
@@ -54,6 +57,20 @@ def get_principal(
     return principal_for(hub, token_of(request, credentials))
 
 
+def optional_principal(
+    request: Request,
+    hub: HubDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller, or None for a call without a token (a bad token is still 401), and
+    while the database that would say whose token it is is down."""
+    token = token_of(request, credentials)
+    try:
+        return principal_for(hub, token) if token else None
+    except (psycopg.Error, PoolTimeout):
+        return None
+
+
 def require(*roles: str) -> Callable[[Principal], Principal]:
     """A dependency that lets only `roles` through (403 otherwise)."""
 
@@ -66,6 +83,7 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
 
 
 AnyUser = Annotated[Principal, Depends(get_principal)]
+MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 Staff = Annotated[Principal, Depends(require("admin", "operator"))]
 Viewer = Annotated[Principal, Depends(require("admin", "operator", "integrator"))]
 Integrator = Annotated[Principal, Depends(require("admin", "integrator"))]

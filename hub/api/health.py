@@ -8,7 +8,9 @@ from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
 
 from hub import __version__
-from hub.api.deps import HubDep, Viewer
+from hub.api.contract import ERROR
+from hub.api.deps import HubDep, MaybeUser, Viewer
+from hub.hub import Hub
 from hub.storage.db import server_info
 
 router = APIRouter(tags=["health"])
@@ -25,16 +27,34 @@ class DependencyHealth(BaseModel):
 
 
 class Health(BaseModel):
-    """The hub's health: 200 when everything is up, 503 otherwise."""
+    """The hub's health: 200 when everything is up, 503 otherwise. Without a token only
+    `status`; the details (versions, addresses) need the admin, operator or integrator
+    role: they tell an attacker what runs where."""
 
     status: str = Field(description="ok or degraded")
-    version: str = Field(description="gridhub version")
-    database: DependencyHealth
-    broker: DependencyHealth
+    version: str | None = Field(default=None, description="gridhub version (with a role)")
+    database: DependencyHealth | None = Field(default=None, description="(with a role)")
+    broker: DependencyHealth | None = Field(default=None, description="(with a role)")
 
 
-@router.get("/api/health", response_model=Health, responses={503: {"model": Health}})
-def health(hub: HubDep, response: Response) -> Health:
+DETAIL_ROLES = ("admin", "operator", "integrator")
+
+
+@router.get(
+    "/api/health",
+    response_model=Health,
+    response_model_exclude_none=True,
+    responses={401: ERROR, 503: {"model": Health, "description": "A dependency is down"}},
+)
+def health(hub: HubDep, response: Response, user: MaybeUser) -> Health:
+    full = _health(hub)
+    response.status_code = 200 if full.status == "ok" else 503
+    if user is None or user.role not in DETAIL_ROLES:
+        return Health(status=full.status)
+    return full
+
+
+def _health(hub: Hub) -> Health:
     where = hub.endpoints.describe()
     database = DependencyHealth(
         status="down", embedded=hub.endpoints.database_embedded, address=where["database"]
@@ -55,7 +75,6 @@ def health(hub: HubDep, response: Response) -> Health:
     hub.metrics.database_up.set(database.status == "up")
     hub.metrics.broker_up.set(broker.status == "up")
     ok = database.status == "up" and broker.status == "up"
-    response.status_code = 200 if ok else 503
     return Health(
         status="ok" if ok else "degraded", version=__version__, database=database, broker=broker
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from hub.api.contract import IsoTime
 from hub.api.deps import AnyUser, HubDep, Staff
 from hub.auth import Principal
 from hub.model import PatrolFix, PatrolInfo, PatrolState
@@ -76,9 +77,9 @@ def track(
     user: AnyUser,
     patrol_id: str,
     since: Annotated[
-        datetime | None, Query(description="Start (ISO 8601); default 1 h ago.")
+        IsoTime | None, Query(description="Start (ISO 8601); default 1 h ago.")
     ] = None,
-    until: Annotated[datetime | None, Query(description="End (ISO 8601); default now.")] = None,
+    until: Annotated[IsoTime | None, Query(description="End (ISO 8601); default now.")] = None,
 ) -> Track:
     _self_or_staff(user, patrol_id)
     until = until or hub.clock.now()

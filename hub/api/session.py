@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from hub.api.contract import ERROR
 from hub.api.deps import SESSION_COOKIE, AnyUser, HubDep, token_of
 from hub.auth import SESSION_HOURS, Principal, login, logout
 from hub.errors import AuthError
@@ -17,32 +19,55 @@ from hub.errors import AuthError
 router = APIRouter(tags=["session"])
 
 
-class LoginLimiter:
-    """At most `max_failures` failed logins per client address and per user name
-    in `window_s`; past that, 429 until the oldest failure ages out."""
+@dataclass(frozen=True, slots=True)
+class LoginCaps:
+    """Failed logins allowed within `window_s` before 429, per key."""
 
-    def __init__(self, max_failures: int = 5, window_s: float = 300.0) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
+    per_name_and_address: int = 5
+    per_name: int = 20  # across addresses: distributed guessing of one account
+    per_address: int = 100  # across names: spraying from one address
+    window_s: float = 300.0
+
+
+class LoginLimiter:
+    """Counts failed logins per (name, address), per name and per address.
+
+    Hammering one account from an address closes only that account from that address
+    (attempts past the cap are refused before any password check and count no further),
+    so a correct password of another user from the same address — a monitoring room
+    behind one NAT — still logs in. A name that fails from many addresses is closed
+    everywhere (`per_name`); an address that fails for many names is closed for all
+    (`per_address`, set far higher: it needs a password spray over many accounts).
+    """
+
+    def __init__(self, caps: LoginCaps | None = None) -> None:
+        self.caps = caps or LoginCaps()
         self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    def retry_after(self, *keys: str) -> float:
+    def _keys(self, name: str, address: str) -> list[tuple[str, int]]:
+        c = self.caps
+        return [(f"pair:{name}\0{address}", c.per_name_and_address),
+                (f"name:{name}", c.per_name), (f"addr:{address}", c.per_address)]  # fmt: skip
+
+    def retry_after(self, name: str, address: str) -> float:
         """Seconds to wait before trying again, 0 when allowed now."""
         now = time.monotonic()
         wait = 0.0
         with self._lock:
-            for key in keys:
+            for key, cap in self._keys(name, address):
                 failures = self._failures[key]
-                while failures and now - failures[0] > self.window_s:
+                while failures and now - failures[0] > self.caps.window_s:
                     failures.popleft()
-                if len(failures) >= self.max_failures:
-                    wait = max(wait, self.window_s - (now - failures[0]))
+                if len(failures) >= cap:
+                    wait = max(wait, self.caps.window_s - (now - failures[0]))
+                if not failures:
+                    del self._failures[key]
         return wait
 
-    def failed(self, *keys: str) -> None:
+    def failed(self, name: str, address: str) -> None:
         with self._lock:
-            for key in keys:
+            for key, _cap in self._keys(name, address):
                 self._failures[key].append(time.monotonic())
 
 
@@ -62,12 +87,19 @@ class Me(BaseModel):
     patrol_id: str | None
 
 
-@router.post("/api/login", summary="Log in with name and password; sets the session cookie")
+@router.post(
+    "/api/login",
+    summary="Log in with name and password; sets the session cookie",
+    responses={
+        401: {**ERROR, "description": "Wrong name or password"},
+        429: {**ERROR, "description": "Too many failed logins (Retry-After)"},
+    },
+)
 def log_in(
     body: Credentials, request: Request, response: Response, hub: HubDep,
     limiter: Annotated[LoginLimiter, Depends(get_limiter)],
 ) -> Me:  # fmt: skip
-    keys = (f"addr:{request.client.host if request.client else '?'}", f"name:{body.name}")
+    keys = (body.name, request.client.host if request.client else "?")
     wait = limiter.retry_after(*keys)
     if wait > 0:
         raise HTTPException(429, "too many failed logins", {"Retry-After": str(int(wait) + 1)})

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hub.clock import Clock
+from hub.redact import scrub
 
 RATE_WINDOW = 50  # frames over which the input and analysis rates are measured
 
@@ -81,7 +82,7 @@ class HealthTracker:
     """Counters and state of one camera worker; every method is thread-safe."""
 
     def __init__(self, camera_id: str, source: str, clock: Clock) -> None:
-        self.camera_id, self.source, self.clock = camera_id, source, clock
+        self.camera_id, self.source, self.clock = camera_id, scrub(source), clock
         self._lock = threading.Lock()
         self._in, self._out = _Rate(), _Rate()
         self._counts = {"dropped": 0, "corrupt": 0, "detector": 0, "reconnects": 0, "outages": 0,
@@ -117,7 +118,7 @@ class HealthTracker:
     def failed(self, reason: str) -> bool:
         """The source failed to open or broke; True when this starts an outage."""
         with self._lock:
-            self._error = reason
+            self._error = scrub(reason)  # decoders quote the URL they failed on
             if self._state == "offline":
                 return False
             starts_outage = self._state == "online"

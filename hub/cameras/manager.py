@@ -34,6 +34,7 @@ from hub.config import Camera, VideoSettings
 from hub.errors import HubError
 from hub.infra.mqtt import MqttLink
 from hub.plugins import DETECTORS, Registry
+from hub.redact import scrub
 from hub.seams import AlertSink, Detector, SourceOptions
 from hub.storage.camera_repo import CameraRow, load_cameras
 
@@ -162,7 +163,7 @@ class CameraManager:
             worker = self._build(camera)
         except HubError as exc:
             if self._logged.get(camera.id) != str(exc):  # once per problem, not per reconcile
-                log.error("camera %s not started: %s", camera.id, exc)
+                log.error("camera %s not started: %s", camera.id, scrub(str(exc)))
             self._logged[camera.id] = str(exc)
             self._problems[camera.id] = _problem(camera.id, _describe(camera), "error", str(exc))
             return
@@ -301,5 +302,5 @@ def _problem(camera_id: str, source: str, state: str, error: str | None = None) 
         camera_id=camera_id, state=state, online=False, source=source, fps_in=0.0,
         fps_analysed=0.0, frames_in=0, frames_analysed=0, dropped_frames=0, corrupt_frames=0,
         detector_errors=0, reconnects=0, outages=0, last_frame_age_s=None, offline_since=None,
-        last_outage_s=None, last_error=error,
+        last_outage_s=None, last_error=None if error is None else scrub(error),
     )  # fmt: skip

@@ -30,6 +30,7 @@ from hub.cameras.queue import DropOldestQueue
 from hub.clock import Clock
 from hub.errors import CorruptFrame, EvidenceError, EvidenceWriteError, SourceError
 from hub.model import Alert, EvidenceRef, Frame
+from hub.redact import scrub
 from hub.seams import AlertSink, Capture, Detector, FrameSource, Image
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class CameraWorker:
                 self._read_until_failure(source, backoff)
             except SourceError as exc:
                 if self.health.failed(str(exc)):
-                    log.warning("camera %s offline: %s", self.camera_id, exc)
+                    log.warning("camera %s offline: %s", self.camera_id, scrub(str(exc)))
             finally:
                 source.close()
             if self._stop.wait(backoff.next_delay()):

@@ -14,6 +14,12 @@ from hub.cases.store import CASE_COLUMNS, CaseRow
 from hub.storage import rows
 
 Conn = psycopg.Connection[Any]
+# The cases a patrol user sees (two parameters, both the patrol id): those ever
+# dispatched to it and those it reported itself.
+PATROL_SEES = (
+    "(id IN (SELECT case_id FROM dispatches WHERE patrol_id = %s)"
+    " OR details->>'reported_by_patrol' = %s)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +32,7 @@ class CaseFilter:
     since: datetime | None = None
     until: datetime | None = None
     overdue_at: datetime | None = None  # only cases past a deadline at this time
-    patrol_id: str | None = None  # only cases dispatched to this patrol
+    patrol_id: str | None = None  # only cases dispatched to (or reported by) this patrol
     before_id: int | None = None  # the cursor: cases older than this id
 
 
@@ -53,7 +59,7 @@ def _where(f: CaseFilter) -> tuple[sql.Composable, list[Any]]:
                    " OR (state = 'dispatched' AND arrive_deadline < %s))")  # fmt: skip
         add(overdue, f.overdue_at, f.overdue_at)
     if f.patrol_id:
-        add("id IN (SELECT case_id FROM dispatches WHERE patrol_id = %s)", f.patrol_id)
+        add(PATROL_SEES, f.patrol_id, f.patrol_id)
     if f.before_id:
         add("id < %s", f.before_id)
     return sql.SQL(" AND ").join(clauses), params
@@ -116,13 +122,11 @@ def case_dispatches(conn: Conn, case_id: int) -> list[DispatchEntry]:
     )
 
 
-def dispatched_to(conn: Conn, case_id: int, patrol_id: str | None) -> bool:
-    """Whether the case was ever dispatched to this patrol (what a patrol user may see)."""
-    return rows.exists(
-        conn,
-        "SELECT 1 FROM dispatches WHERE case_id = %s AND patrol_id = %s",
-        (case_id, patrol_id),
-    )
+def patrol_sees(conn: Conn, case_id: int, patrol_id: str | None) -> bool:
+    """Whether a patrol user may see the case: it was ever dispatched to the patrol, or
+    the patrol reported it."""
+    query = "SELECT 1 FROM cases WHERE id = %s AND " + PATROL_SEES
+    return rows.exists(conn, query, (case_id, patrol_id, patrol_id))
 
 
 STATS_SQL = """

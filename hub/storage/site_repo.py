@@ -45,6 +45,15 @@ def sync_site(conn: Conn, site: SiteConfig) -> None:
             _upsert_sensor(conn, sensor, grid_id)
 
 
+def sync_patrols(conn: Conn, site: SiteConfig) -> None:
+    """Upsert only the site file's grids and patrols (what a patrol user refers to)."""
+    with conn.transaction():
+        for grid in site.grids:
+            _upsert_grid(conn, grid)
+        for patrol in site.patrols:
+            _upsert_patrol(conn, patrol)
+
+
 def _upsert_grid(conn: Conn, grid: Grid) -> None:
     row = grid.model_dump(include={"id", "name", "level", "parent", "leader"})
     row["geometry"] = _json(grid.geometry.model_dump())
@@ -138,6 +147,12 @@ def list_grids(conn: Conn) -> list[GridInfo]:
 
 def grid_exists(conn: Conn, grid_id: str) -> bool:
     return rows.exists(conn, "SELECT 1 FROM grids WHERE id = %s", (grid_id,))
+
+
+def patrol_grid(conn: Conn, patrol_id: str | None) -> str | None:
+    """The grid a patrol belongs to (None for none, or no such patrol)."""
+    grid = rows.scalar(conn, "SELECT grid_id FROM patrols WHERE id = %s", (patrol_id,))
+    return None if grid is None else str(grid)
 
 
 def list_patrols(conn: Conn) -> list[PatrolInfo]:
