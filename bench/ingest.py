@@ -17,6 +17,7 @@ import argparse
 import json
 import multiprocessing
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,11 +34,15 @@ from hub.infra.mqtt import BrokerAddress, MqttLink
 from hub.model import PatrolFix
 from hub.patrols.index import PatrolIndex
 from hub.patrols.ingest import PatrolIngest
-from hub.patrols.writer import PositionWriter
+from hub.patrols.writer import HeldFix, PositionWriter
 from hub.storage import rows
 from hub.storage.site_repo import list_grids, list_patrols, sync_site
 
 PATROLS = 1000
+
+
+def _no_ack() -> None:
+    return None
 
 
 def publish(url: str, count: int, rate: float, ready: Any) -> None:
@@ -72,11 +77,11 @@ class TimedWriter(PositionWriter):
         self.lags: list[float] = []
         self.last_commit = 0.0
 
-    def _applied(self, batch: list[PatrolFix], overflow: int) -> None:
+    def _applied(self, batch: list[HeldFix], overflow: int) -> None:
         super()._applied(batch, overflow)
         now = time.time()
         self.last_commit = now
-        self.lags.extend(now - f.ts.timestamp() for f in batch)
+        self.lags.extend(now - item.fix.ts.timestamp() for item in batch)
 
 
 class InsertEachWriter(TimedWriter):
@@ -92,7 +97,7 @@ class InsertEachWriter(TimedWriter):
     def stop(self, timeout_s: float = 10.0) -> None:
         self._conn.close()
 
-    def put(self, fix: PatrolFix) -> None:
+    def put(self, fix: PatrolFix, ack: Callable[[], None] = _no_ack) -> None:
         self._conn.execute(
             """INSERT INTO patrol_positions (patrol_id, ts, lat, lon, source)
                VALUES (%s, %s, %s, %s, %s)""",
@@ -101,6 +106,7 @@ class InsertEachWriter(TimedWriter):
         now = time.time()
         self.last_commit = now
         self.lags.append(now - fix.ts.timestamp())
+        ack()
 
 
 def ceiling(broker: str, fixes: int, rate: float) -> float:

@@ -315,6 +315,13 @@ class MqttSettings(Strict):
         default=1884, ge=0, le=65535, description="Loopback port of the embedded broker."
     )
     client_id: str = Field(default="gridhub", description="MQTT client id prefix of the hub.")
+    persistent_session: bool = Field(
+        default=True,
+        description="With cluster.instance (or GRIDHUB_INSTANCE) set, connect as "
+        "'{client_id}-{instance}' with clean session off, so the broker keeps what it "
+        "could not deliver while the hub was down (docs/reliability.md). Without an "
+        "instance name the hub connects with a random id and a clean session.",
+    )
 
 
 class ApiSettings(Strict):

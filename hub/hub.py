@@ -122,13 +122,14 @@ def open_hub(
             on_dropped=lambda reason: metrics.positions_dropped.labels(reason).inc(),
         )
         run(writer)
+        client_id, persistent = mqtt_identity(site)
         link = MqttLink(
-            endpoints.broker_url,
-            f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}",
+            endpoints.broker_url, client_id,
             lambda subscription: metrics.mqtt_handler_errors.labels(subscription).inc(),
-            clock,
-        )
+            clock, persistent, mqtt5=not endpoints.broker_embedded,
+        )  # fmt: skip
         ingest = PatrolIngest(index, writer, pool, metrics, clock, not shared_history)
+        run(ingest.duty)
         ingest.set_roster(patrols)
         ingest.restore_fixes(clock.now() - timedelta(seconds=site.dispatch.max_fix_age_s))
         ingest.subscribe(link)
@@ -139,7 +140,10 @@ def open_hub(
         SensorIngest(site.sensors, alerts, metrics, clock).subscribe(link)
         run(link)
         if shared_history:
-            history_link = MqttLink(endpoints.broker_url, f"{link.client_id}-history", clock=clock)
+            history_link = MqttLink(
+                endpoints.broker_url, f"{link.client_id}-history", clock=clock,
+                persistent=persistent, mqtt5=True,
+            )  # fmt: skip
             SharedHistory(ingest, writer).subscribe(history_link)
             run(history_link)
         run(dispatcher)
@@ -162,6 +166,15 @@ def open_hub(
             site, endpoints, pool, link, metrics, grid_index(grids), topology, index, ingest,
             writer, dispatcher, cases, alerts, sla, feed, runners, clock, cameras,
         )  # fmt: skip
+
+
+def mqtt_identity(site: SiteConfig) -> tuple[str, bool]:
+    """The hub's MQTT client id, and whether its broker session outlives a connection:
+    only a stable id (one per named instance) can take its session back."""
+    instance = site.cluster.instance
+    if site.mqtt.persistent_session and instance:
+        return f"{site.mqtt.client_id}-{instance}", True
+    return f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}", False
 
 
 def _shared_history(site: SiteConfig, endpoints: Endpoints) -> bool:

@@ -23,11 +23,15 @@ from tests.conftest import _unavailable, free_port, wait_until
 class Broker:
     """A Mosquitto of the test's own that can be stopped and started again."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, persistent: bool = False) -> None:
+        """`persistent`: sessions and queued messages survive a restart (saved on stop)."""
         self.port = free_port()
         self.url = f"mqtt://127.0.0.1:{self.port}"
         self._conf = workdir / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
+        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true",
+                 "max_queued_messages 100000"]  # fmt: skip
+        if persistent:
+            lines += ["persistence true", f"persistence_location {workdir}/", "autosave_interval 1"]
         if os.geteuid() == 0:
             lines.append("user root")
         self._conf.write_text("\n".join(lines) + "\n")
@@ -61,6 +65,17 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     if shutil.which("mosquitto") is None:
         _unavailable("mosquitto is not installed")
     own = Broker(tmp_path)
+    own.start()
+    yield own
+    own.stop()
+
+
+@pytest.fixture
+def persistent_broker(tmp_path: Path) -> Iterator[Broker]:
+    """A private Mosquitto with persistence: a restart keeps sessions and their messages."""
+    if shutil.which("mosquitto") is None:
+        _unavailable("mosquitto is not installed")
+    own = Broker(tmp_path, persistent=True)
     own.start()
     yield own
     own.stop()

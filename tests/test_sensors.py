@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -46,6 +47,10 @@ class Collect:
 
     def submit(self, alert: Alert) -> None:
         self.alerts.append(alert)
+
+    def submit_acked(self, alert: Alert, ack: Callable[[], None]) -> None:
+        self.alerts.append(alert)
+        ack()
 
 
 def _reading(sensor: Sensor, value: float, after_s: float) -> Reading:

@@ -7,11 +7,17 @@ in order. A database that is down is retried with capped backoff, holding the
 alert; a full queue drops its oldest waiting alert and counts it
 (`gridhub_alerts_total{outcome="dropped"}`); an alert that fails for any other
 reason is logged with its traceback, counted as `failed`, and the queue moves on.
+
+`submit_acked` carries the acknowledgement of the MQTT message an alert came in
+(a sensor event): it is called once the alert is committed, or counted as failed
+or dropped, so a hub killed with alerts in this queue gets them again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import psycopg
 from psycopg_pool import PoolTimeout
@@ -24,10 +30,47 @@ from hub.model import Alert
 log = logging.getLogger(__name__)
 
 
-class AlertIntake(RetryQueue[Alert]):
-    """A non-blocking front for `CaseSink`."""
+def _no_ack() -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAlert:
+    """An alert waiting to be recorded, and what to call once it is."""
+
+    alert: Alert
+    ack: Callable[[], None] = _no_ack
+
+
+class AlertIntake:
+    """A non-blocking front for `CaseSink` (an `AckingAlertSink`)."""
 
     def __init__(self, sink: CaseSink, metrics: HubMetrics, limit: int = 100_000) -> None:
+        self.queue = _AlertQueue(sink, metrics, limit)
+
+    @property
+    def pending(self) -> int:
+        return self.queue.pending
+
+    def start(self) -> None:
+        self.queue.start()
+
+    def stop(self) -> None:
+        self.queue.stop()
+
+    def submit(self, alert: Alert) -> None:
+        """The `AlertSink`: queue the alert without waiting."""
+        self.queue.submit(PendingAlert(alert))
+
+    def submit_acked(self, alert: Alert, ack: Callable[[], None]) -> None:
+        """Queue the alert; `ack` once it is committed (or counted as failed or dropped)."""
+        self.queue.submit(PendingAlert(alert, ack))
+
+
+class _AlertQueue(RetryQueue[PendingAlert]):
+    """The queue and its recording thread."""
+
+    def __init__(self, sink: CaseSink, metrics: HubMetrics, limit: int) -> None:
         retryable = (psycopg.OperationalError, PoolTimeout)
         policy = RetryPolicy(
             "alert-intake", limit, retryable, first_backoff_s=0.5, max_backoff_s=10.0
@@ -36,18 +79,21 @@ class AlertIntake(RetryQueue[Alert]):
         self._sink = sink
         self._metrics = metrics
 
-    def _apply(self, batch: list[Alert]) -> None:
-        for alert in batch:
-            self._sink.record(alert)
+    def _apply(self, batch: list[PendingAlert]) -> None:
+        for item in batch:  # batches of one: each alert is its own transaction
+            self._sink.record(item.alert)
+            item.ack()
 
-    def _held(self, batch: list[Alert], exc: BaseException) -> None:
+    def _held(self, batch: list[PendingAlert], exc: BaseException) -> None:
         log.warning("database unavailable, holding %d alert(s): %s", self.pending, exc)
 
-    def _failed(self, batch: list[Alert], exc: Exception) -> None:
-        for alert in batch:
-            log.exception("could not record a %s alert; skipped", alert.label)
-            self._metrics.alerts.labels(alert.label, "failed").inc()
+    def _failed(self, batch: list[PendingAlert], exc: Exception) -> None:
+        for item in batch:
+            log.exception("could not record a %s alert; skipped", item.alert.label)
+            self._metrics.alerts.labels(item.alert.label, "failed").inc()
+            item.ack()
 
-    def _dropped(self, item: Alert, overflow: int) -> None:
-        self._metrics.alerts.labels(item.label, "dropped").inc()
-        log.error("alert queue full: dropped a %s alert", item.label)
+    def _dropped(self, item: PendingAlert, overflow: int) -> None:
+        self._metrics.alerts.labels(item.alert.label, "dropped").inc()
+        log.error("alert queue full: dropped a %s alert", item.alert.label)
+        item.ack()

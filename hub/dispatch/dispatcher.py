@@ -94,7 +94,7 @@ class Dispatcher:
             self._outbox.requeue_unanswered(conn)
         self._resume_auto_dispatch()
         self._replies.start()
-        self._link.subscribe(REPLY_TOPIC, self.on_reply)
+        self._link.subscribe(REPLY_TOPIC, self.on_reply, acks=True)
         self._thread.start()
 
     def _resume_auto_dispatch(self) -> None:
@@ -187,9 +187,12 @@ class Dispatcher:
         """Parse on the MQTT thread; apply on the reply queue's (see replies.py)."""
         try:
             patrol_id = reply_patrol(message, self._index)
-            self._replies.submit(PatrolReply(patrol_id, parse_reply(message.payload)))
+            reply = parse_reply(message.payload)
         except PayloadError as exc:
             self._reject_reply(message.topic, exc)
+            message.ack()
+            return
+        self._replies.submit(PatrolReply(patrol_id, reply, message.ack))
 
     def _apply_queued(self, item: PatrolReply) -> None:
         try:

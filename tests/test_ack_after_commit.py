@@ -1,0 +1,93 @@
+"""Acknowledgement after commit: the broker keeps what the hub had not acknowledged.
+
+A private Mosquitto (tests/fault_support.py), since a persistent session and its
+queued messages must not leak into the shared broker. The link is the hub's own
+(`MqttLink`), persistent and MQTT 5, as `open_hub` builds it for a named instance.
+"""
+
+from __future__ import annotations
+
+import queue
+import uuid
+
+import pytest
+
+from hub.infra.mqtt import MqttLink, ReceivedMessage
+from tests.conftest import Device, wait_until
+from tests.fault_support import Broker, broker, persistent_broker  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.mqtt]
+
+TOPIC = "gridhub/sensors/ACK-1/event"
+
+
+def _session(url: str, client_id: str, got: queue.Queue[ReceivedMessage]) -> MqttLink:
+    link = MqttLink(url, client_id, persistent=True, mqtt5=True)
+    link.subscribe(TOPIC, got.put, qos=1, acks=True)
+    link.start()
+    return link
+
+
+def _drain(got: queue.Queue[ReceivedMessage], within_s: float) -> list[bytes]:
+    out = []
+    try:
+        while True:
+            out.append(got.get(timeout=within_s).payload)
+    except queue.Empty:
+        return out
+
+
+def test_unacknowledged_messages_come_back_and_acknowledged_ones_do_not(
+    broker: Broker,  # noqa: F811
+) -> None:
+    client_id = f"gridhub-ack-{uuid.uuid4().hex[:6]}"
+    got: queue.Queue[ReceivedMessage] = queue.Queue()
+    link = _session(broker.url, client_id, got)
+    device = Device(broker.url, f"ack-dev-{uuid.uuid4().hex[:6]}")
+    try:
+        for n in range(4):
+            device.publish(TOPIC, f"m{n}")
+        first = [got.get(timeout=5) for _ in range(4)]
+        first[0].ack()  # "committed"; the other three are not
+        first[1].ack()
+        wait_until(lambda: link.connected)
+        link.stop()  # the hub dies holding m2 and m3
+        device.publish(TOPIC, "m4")  # sent while it is away
+        link = _session(broker.url, client_id, got)
+        again = [got.get(timeout=5) for _ in range(3)]
+        assert sorted(m.payload for m in again) == [b"m2", b"m3", b"m4"]
+        for message in again:
+            message.ack()
+        assert link.redelivered >= 2  # m2 and m3 came with the DUP flag
+        link.stop()
+        link = _session(broker.url, client_id, got)
+        assert _drain(got, 1.0) == []  # everything was acknowledged
+    finally:
+        link.stop()
+        device.close()
+
+
+def test_an_ack_from_before_a_reconnect_is_not_sent_on_the_new_connection(
+    persistent_broker: Broker,  # noqa: F811
+) -> None:
+    """Packet ids are per connection: the stale ack is dropped, the message redelivered.
+    The broker restarts with persistence, so the session (and the message) survive it."""
+    own = persistent_broker
+    client_id = f"gridhub-ack-{uuid.uuid4().hex[:6]}"
+    got: queue.Queue[ReceivedMessage] = queue.Queue()
+    link = _session(own.url, client_id, got)
+    device = Device(own.url, f"ack-dev-{uuid.uuid4().hex[:6]}")
+    try:
+        device.publish(TOPIC, "late")
+        stale = got.get(timeout=5)
+        own.stop()
+        own.start()
+        again = got.get(timeout=20)  # the link reconnects; the resumed session redelivers
+        assert again.payload == b"late"
+        stale.ack()  # dropped: another connection
+        link.stop()
+        link = _session(own.url, client_id, got)
+        assert _drain(got, 2.0) == [b"late"]
+    finally:
+        link.stop()
+        device.close()
