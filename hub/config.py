@@ -225,6 +225,9 @@ class SlaRules(Strict):
 
     accept_s: float = Field(default=300, gt=0, description="Seconds to accept a new case.")
     arrive_s: float = Field(default=300, gt=0, description="Seconds from dispatch to arrival.")
+    dispatch_s: float = Field(
+        default=300, gt=0, description="Seconds from acceptance to a patrol being dispatched."
+    )
     per_grid: dict[str, GridSla] = Field(
         default_factory=dict, description="Grid id -> deadlines that differ from the above."
     )

@@ -50,8 +50,9 @@ def _where(f: CaseFilter) -> tuple[sql.Composable, list[Any]]:
         add("opened_at < %s", f.until)
     if f.overdue_at:
         overdue = ("((state = 'reported' AND accept_deadline < %s)"
+                   " OR (state = 'accepted' AND dispatch_deadline < %s)"
                    " OR (state = 'dispatched' AND arrive_deadline < %s))")  # fmt: skip
-        add(overdue, f.overdue_at, f.overdue_at)
+        add(overdue, f.overdue_at, f.overdue_at, f.overdue_at)
     if f.patrol_id:
         add("id IN (SELECT case_id FROM dispatches WHERE patrol_id = %s)", f.patrol_id)
     if f.before_id:
