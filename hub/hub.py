@@ -23,6 +23,7 @@ from psycopg_pool import ConnectionPool
 from hub.alerts.intake import AlertIntake
 from hub.alerts.sensors import SensorIngest
 from hub.alerts.sink import CaseSink
+from hub.alerts.spool import AlertSpool, spool_path
 from hub.cameras.leases import CameraLeases, this_instance
 from hub.cameras.manager import CameraManager, ManagerParts
 from hub.cameras.metrics import CameraCollector
@@ -122,12 +123,7 @@ def open_hub(
             on_dropped=lambda reason: metrics.positions_dropped.labels(reason).inc(),
         )
         run(writer)
-        client_id, persistent = mqtt_identity(site)
-        link = MqttLink(
-            endpoints.broker_url, client_id,
-            lambda subscription: metrics.mqtt_handler_errors.labels(subscription).inc(),
-            clock, persistent, mqtt5=not endpoints.broker_embedded,
-        )  # fmt: skip
+        link = _mqtt_link(site, endpoints, metrics, clock)
         ingest = PatrolIngest(index, writer, pool, metrics, clock, not shared_history)
         run(ingest.duty)
         ingest.set_roster(patrols)
@@ -135,14 +131,14 @@ def open_hub(
         ingest.subscribe(link)
         dispatcher = Dispatcher(pool, index, link, metrics, clock, site)
         cases = CaseSink(pool, site, dispatcher, metrics, clock)
-        alerts = AlertIntake(cases, metrics)
+        alerts = _alert_intake(site, endpoints, cases, metrics)
         run(alerts)
         SensorIngest(site.sensors, alerts, metrics, clock).subscribe(link)
         run(link)
         if shared_history:
             history_link = MqttLink(
                 endpoints.broker_url, f"{link.client_id}-history", clock=clock,
-                persistent=persistent, mqtt5=True,
+                persistent=link.persistent, mqtt5=True,
             )  # fmt: skip
             SharedHistory(ingest, writer).subscribe(history_link)
             run(history_link)
@@ -166,6 +162,29 @@ def open_hub(
             site, endpoints, pool, link, metrics, grid_index(grids), topology, index, ingest,
             writer, dispatcher, cases, alerts, sla, feed, runners, clock, cameras,
         )  # fmt: skip
+
+
+def _alert_intake(
+    site: SiteConfig, endpoints: Endpoints, cases: CaseSink, metrics: HubMetrics
+) -> AlertIntake:
+    """The alert intake with its spool, holding what a previous run spooled, unrecorded."""
+    spool = spool_path(site.site.data_dir, endpoints.database_url, site.cluster.instance)
+    alerts = AlertIntake(cases, metrics, spool=AlertSpool(spool))
+    alerts.replay()
+    return alerts
+
+
+def _mqtt_link(
+    site: SiteConfig, endpoints: Endpoints, metrics: HubMetrics, clock: Clock
+) -> MqttLink:
+    client_id, persistent = mqtt_identity(site)
+    link = MqttLink(
+        endpoints.broker_url, client_id,
+        lambda subscription: metrics.mqtt_handler_errors.labels(subscription).inc(),
+        clock, persistent, mqtt5=not endpoints.broker_embedded,
+    )  # fmt: skip
+    metrics.mqtt_redelivered.set_function(lambda: link.redelivered)
+    return link
 
 
 def mqtt_identity(site: SiteConfig) -> tuple[str, bool]:

@@ -10,19 +10,24 @@ reason is logged with its traceback, counted as `failed`, and the queue moves on
 
 `submit_acked` carries the acknowledgement of the MQTT message an alert came in
 (a sensor event): it is called once the alert is committed, or counted as failed
-or dropped, so a hub killed with alerts in this queue gets them again.
+or dropped, so a hub killed with alerts in this queue gets them again. Alerts
+made in-process (cameras, through `submit`) are written to the `AlertSpool`
+(hub/alerts/spool.py) before `submit` returns, marked done once committed, and
+replayed by `replay()` at the next start.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 import psycopg
 from psycopg_pool import PoolTimeout
 
 from hub.alerts.sink import CaseSink
+from hub.alerts.spool import AlertSpool
 from hub.infra.metrics import HubMetrics
 from hub.infra.retry_queue import RetryPolicy, RetryQueue
 from hub.model import Alert
@@ -45,8 +50,13 @@ class PendingAlert:
 class AlertIntake:
     """A non-blocking front for `CaseSink` (an `AckingAlertSink`)."""
 
-    def __init__(self, sink: CaseSink, metrics: HubMetrics, limit: int = 100_000) -> None:
+    def __init__(
+        self, sink: CaseSink, metrics: HubMetrics, limit: int = 100_000,
+        spool: AlertSpool | None = None,
+    ) -> None:  # fmt: skip
         self.queue = _AlertQueue(sink, metrics, limit)
+        self.spool = spool
+        self._metrics = metrics
 
     @property
     def pending(self) -> int:
@@ -59,8 +69,31 @@ class AlertIntake:
         self.queue.stop()
 
     def submit(self, alert: Alert) -> None:
-        """The `AlertSink`: queue the alert without waiting."""
-        self.queue.submit(PendingAlert(alert))
+        """The `AlertSink`: spool the alert (fsync), queue it, and return."""
+        if self.spool is None:
+            self.queue.submit(PendingAlert(alert))
+            return
+        spool_id = self.spool.append(alert)
+        if spool_id is None:
+            self._metrics.alert_spool_full.inc()
+            self.queue.submit(PendingAlert(alert))
+            return
+        spooled = replace(alert, ref=f"spool:{spool_id}")
+        self.queue.submit(PendingAlert(spooled, partial(self.spool.done, spool_id)))
+
+    def replay(self) -> int:
+        """Queue the alerts a previous run spooled but never committed; how many."""
+        if self.spool is None:
+            return 0
+        alerts = self.spool.replay()
+        for alert in alerts:
+            spool_id = (alert.ref or "").removeprefix("spool:")
+            self.queue.submit(PendingAlert(alert, partial(self.spool.done, spool_id)))
+        if alerts:
+            log.warning("replaying %d camera alert(s) spooled but not recorded before the "
+                        "last stop (%s)", len(alerts), self.spool.path)  # fmt: skip
+            self._metrics.recovered.labels("spooled_alerts").inc(len(alerts))
+        return len(alerts)
 
     def submit_acked(self, alert: Alert, ack: Callable[[], None]) -> None:
         """Queue the alert; `ack` once it is committed (or counted as failed or dropped)."""

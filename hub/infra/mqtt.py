@@ -194,6 +194,7 @@ class MqttLink:
         self._on_handler_error = on_handler_error or _ignore_handler_error
         self._clock = clock or SystemClock()
         self._generation = 0  # connections made: an ack is only sent on its own
+        self._redelivery_logged = -1  # the connection whose redeliveries were logged
         self.mqtt5 = mqtt5
         protocol = mqtt.MQTTv5 if mqtt5 else mqtt.MQTTv311
         self._client = mqtt.Client(
@@ -271,7 +272,7 @@ class MqttLink:
         fail the same way for ever.
         """
         if msg.dup:
-            self.redelivered += 1
+            self._redelivery(msg)
         ack = Ack(self._client, msg.mid, msg.qos, self._generation, lambda: self._generation)
         message = ReceivedMessage.build(
             msg._topic,  # noqa: SLF001 (the raw topic: `msg.topic` raises unless it is UTF-8)
@@ -286,6 +287,14 @@ class MqttLink:
             return
         if not acks:
             ack()
+
+    def _redelivery(self, msg: mqtt.MQTTMessage) -> None:
+        """Count a message the broker sends again; say so once per connection."""
+        self.redelivered += 1
+        if self._redelivery_logged != self._generation:
+            self._redelivery_logged = self._generation
+            log.info("the broker is redelivering messages not acknowledged before "
+                     "(first on %r)", msg._topic)  # noqa: SLF001  # fmt: skip
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
         """Hand a message to the network thread; nothing waits for the broker."""
