@@ -130,6 +130,7 @@ def open_hub(
         ingest.restore_fixes(clock.now() - timedelta(seconds=site.dispatch.max_fix_age_s))
         ingest.subscribe(link)
         dispatcher = Dispatcher(pool, index, link, metrics, clock, site)
+        dispatcher.subscribe()
         cases = CaseSink(pool, site, dispatcher, metrics, clock)
         alerts = _alert_intake(site, endpoints, cases, metrics)
         run(alerts)

@@ -94,8 +94,12 @@ class Dispatcher:
             self._outbox.requeue_unanswered(conn)
         self._resume_auto_dispatch()
         self._replies.start()
-        self._link.subscribe(REPLY_TOPIC, self.on_reply, acks=True)
         self._thread.start()
+
+    def subscribe(self) -> None:
+        """Take replies: before the link connects, since a resumed MQTT session delivers
+        at once (they wait in the reply queue until `start()` has resumed)."""
+        self._link.subscribe(REPLY_TOPIC, self.on_reply, acks=True)
 
     def _resume_auto_dispatch(self) -> None:
         """Dispatch the cases the hub accepted to dispatch at once but never dispatched."""

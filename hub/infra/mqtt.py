@@ -206,6 +206,7 @@ class MqttLink:
         if self.address.tls:
             self._client.tls_set()
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.on_message = self._unrouted
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._connected = threading.Event()
@@ -287,6 +288,11 @@ class MqttLink:
             return
         if not acks:
             ack()
+
+    def _unrouted(self, _client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
+        """A message of the resumed session that no handler takes (yet): not acknowledged,
+        so the broker sends it again on the next connection."""
+        log.warning("no handler for a message on %r; left to the broker", msg._topic)  # noqa: SLF001
 
     def _redelivery(self, msg: mqtt.MQTTMessage) -> None:
         """Count a message the broker sends again; say so once per connection."""
