@@ -1,6 +1,7 @@
 """Kill loop: SIGKILL the hub at random moments under steady load; nothing lost, nothing twice.
 
     python -m bench.kill_loop [--kills 10] [--rate 20] [--seconds 60] [--seed 1]
+                              [--db-outage 30] [--clean-session] [--no-broker-restart]
 
 A private Mosquitto with persistence, a fresh PostgreSQL database, and the hub as
 a separate process (`gridhub run`, a named instance: a persistent MQTT session).
@@ -10,7 +11,11 @@ again). Meanwhile the hub is SIGKILLed `kills` times at random moments and
 started again, and halfway the broker is restarted (SIGTERM: it saves its
 sessions). At the end every number the broker acknowledged to a publisher must
 be in the database exactly once: the counts printed are sent, stored,
-duplicates, lost. tests/test_kill_loop.py runs a short loop in CI.
+duplicates, lost. With `--db-outage S` the database is a PostgreSQL server of the
+loop's own (embedded), stopped for S seconds after the middle kill; halfway
+through the outage the hub, holding what it could not write, is killed too, and
+started again once the database is back. tests/test_kill_loop.py runs a short
+loop in CI.
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ from bench import kill_site
 from bench.common import fresh_database
 from bench.kill_site import Tally
 from bench.processes import HubProcess, Mosquitto, free_port, poll
+from hub.infra.embedded import EmbeddedPostgres
 from hub.infra.mqtt import BrokerAddress
+from hub.storage.migrate import migrate
+from hub.storage.timescale import TimeseriesPolicy
 
 Payload = Callable[[int], tuple[str, bytes]]
 
@@ -51,6 +59,7 @@ class LoopPlan:
     broker_restart: bool = True
     seed: int = 1
     persistent_session: bool = True  # False: the hub as it was (clean session, random id)
+    db_outage_s: float = 0.0  # > 0: stop the loop's own PostgreSQL this long, once
 
 
 @dataclass
@@ -60,6 +69,7 @@ class LoopResult:
     tallies: dict[str, Tally]
     kills: int = 0
     broker_restarts: int = 0
+    db_outages: int = 0
     restart_s: list[float] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)  # hub log lines saying so
 
@@ -133,22 +143,48 @@ def _counts(plan: LoopPlan) -> dict[str, tuple[int, float]]:
             "replies": (int(plan.seconds * half), half)}  # fmt: skip
 
 
-def _shake(plan: LoopPlan, hub: HubProcess, broker: Mosquitto, result: LoopResult) -> None:
-    """Kill and restart the hub at random moments; restart the broker once, halfway."""
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the loop shakes: the hub, the broker and (with `db_outage_s`) the database."""
+
+    hub: HubProcess
+    broker: Mosquitto
+    database: EmbeddedPostgres | None
+
+
+def _shake(plan: LoopPlan, services: Services, result: LoopResult) -> None:
+    """Kill and restart the hub at random moments; restart the broker once, halfway;
+    stop the database once, after the middle kill."""
     rng = random.Random(plan.seed)
     moments = sorted(rng.uniform(0.5, plan.seconds - 1) for _ in range(plan.kills))
     start = time.monotonic()
     for k, moment in enumerate(moments):
         time.sleep(max(0.0, start + moment - time.monotonic()))
-        hub.kill()
+        services.hub.kill()
         result.kills += 1
         time.sleep(rng.uniform(0, 1.0))
         if plan.broker_restart and k == len(moments) // 2:
-            broker.stop()  # with the hub down too: its session must survive the broker's
+            services.broker.stop()  # with the hub down too: its session must survive
             time.sleep(1.0)
-            broker.start()
+            services.broker.start()
             result.broker_restarts += 1
-        result.restart_s.append(hub.start())
+        result.restart_s.append(services.hub.start())
+        if services.database is not None and k == len(moments) // 2:
+            _outage(plan.db_outage_s, services, result)
+
+
+def _outage(seconds: float, services: Services, result: LoopResult) -> None:
+    """The database stops; halfway the hub, holding what it could not write, is killed;
+    the database comes back, then the hub."""
+    assert services.database is not None
+    services.database.stop()
+    time.sleep(seconds / 2)
+    services.hub.kill()
+    result.kills += 1
+    time.sleep(seconds / 2)
+    services.database.start()
+    result.db_outages += 1
+    result.restart_s.append(services.hub.start())
 
 
 def _settle(database_url: str, t0: float, sent: dict[str, set[int]], timeout_s: float) -> None:
@@ -169,8 +205,11 @@ def _stored(conn: psycopg.Connection[tuple[object, ...]], t0: float) -> dict[str
             "replies": kill_site.stored_replies(conn)}  # fmt: skip
 
 
-def run_loop(plan: LoopPlan, database_url: str, workdir: Path) -> LoopResult:
-    """One kill loop on a migrated, empty database; the hub's log is in `workdir`."""
+def run_loop(
+    plan: LoopPlan, database_url: str, workdir: Path, database: EmbeddedPostgres | None = None
+) -> LoopResult:
+    """One kill loop on a migrated, empty database (served by `database` when the plan
+    stops it); the hub's log is in `workdir`."""
     counts = _counts(plan)
     broker = Mosquitto(workdir, persistent=True)
     broker.start()
@@ -190,7 +229,7 @@ def run_loop(plan: LoopPlan, database_url: str, workdir: Path) -> LoopResult:
         for publisher in publishers.values():
             publisher.start()
         result = LoopResult({})
-        _shake(plan, hub, broker, result)
+        _shake(plan, Services(hub, broker, database), result)
         sent = {name: p.sent(wait_s=30) for name, p in publishers.items()}
         _settle(database_url, t0, sent, timeout_s=60)
         with psycopg.connect(database_url) as conn:
@@ -206,8 +245,9 @@ def run_loop(plan: LoopPlan, database_url: str, workdir: Path) -> LoopResult:
 
 def report(plan: LoopPlan, result: LoopResult) -> str:
     session = "" if plan.persistent_session else " (clean MQTT session)"
+    outage = f" (one during {plan.db_outage_s:g} s without PostgreSQL)" if result.db_outages else ""
     lines = [
-        f"kill loop{session}: {result.kills} SIGKILLs of the hub, "
+        f"kill loop{session}: {result.kills} SIGKILLs of the hub{outage}, "
         f"{result.broker_restarts} broker restart(s), {plan.seconds:.0f} s of load "
         f"(fixes {plan.rate:g}/s, sensor alarms and replies {plan.rate / 2:g}/s each)"
     ]
@@ -223,6 +263,18 @@ def report(plan: LoopPlan, result: LoopResult) -> str:
     return "\n".join(lines)
 
 
+def _with_own_database(plan: LoopPlan, workdir: Path) -> LoopResult:
+    """The loop on a PostgreSQL server of its own, which it may stop."""
+    server = EmbeddedPostgres(workdir / "pg")
+    url = server.start()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            migrate(conn, TimeseriesPolicy())
+        return run_loop(plan, url, workdir, server)
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=10)
@@ -231,14 +283,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-broker-restart", action="store_true")
     parser.add_argument(
+        "--db-outage", type=float, default=0.0,
+        help="stop PostgreSQL this many seconds once (a server of the loop's own)",
+    )  # fmt: skip
+    parser.add_argument(
         "--clean-session", action="store_true",
         help="the hub without a persistent MQTT session: shows what it loses",
     )  # fmt: skip
     args = parser.parse_args()
     plan = LoopPlan(args.kills, args.seconds, args.rate, not args.no_broker_restart, args.seed,
-                    persistent_session=not args.clean_session)  # fmt: skip
-    with fresh_database() as database_url, tempfile.TemporaryDirectory() as tmp:
-        result = run_loop(plan, database_url, Path(tmp))
+                    not args.clean_session, args.db_outage)  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        if plan.db_outage_s:
+            result = _with_own_database(plan, Path(tmp))
+        else:
+            with fresh_database() as database_url:
+                result = run_loop(plan, database_url, Path(tmp))
     print(report(plan, result))  # noqa: T201
     raise SystemExit(0 if result.ok else 1)
 
