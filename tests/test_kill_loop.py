@@ -11,9 +11,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bench.kill_loop import LoopPlan, report, run_loop
+from hub.infra.embedded import EmbeddedPostgres
+from hub.storage.migrate import migrate
+from hub.storage.timescale import TimeseriesPolicy
 from tests.conftest import _unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.mqtt]
@@ -28,6 +32,27 @@ def test_nothing_is_lost_or_stored_twice_across_sigkills_and_a_broker_restart(
     result = run_loop(plan, migrated_db, tmp_path)
     print(report(plan, result))  # noqa: T201  (shown with -s, and in the failure output)
     assert (result.kills, result.broker_restarts) == (3, 1)
+    for name, tally in result.tallies.items():
+        assert tally.sent >= 0.9 * plan.seconds * plan.rate / 2, (name, tally)
+        assert (tally.lost, tally.duplicates) == (0, 0), (name, tally)
+
+
+def test_nothing_is_lost_when_the_hub_dies_while_postgresql_is_down(tmp_path: Path) -> None:
+    """PostgreSQL (a server of this test's own) stopped 10 s; halfway through, the hub,
+    holding in memory what it could not write (and had not acknowledged), is killed."""
+    if shutil.which("mosquitto") is None:
+        _unavailable("mosquitto is not installed")
+    plan = LoopPlan(kills=2, seconds=15, rate=10, broker_restart=False, seed=3, db_outage_s=10)
+    server = EmbeddedPostgres(tmp_path / "pg")
+    url = server.start()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            migrate(conn, TimeseriesPolicy())
+        result = run_loop(plan, url, tmp_path, server)
+    finally:
+        server.stop()
+    print(report(plan, result))  # noqa: T201
+    assert (result.kills, result.db_outages) == (3, 1)
     for name, tally in result.tallies.items():
         assert tally.sent >= 0.9 * plan.seconds * plan.rate / 2, (name, tally)
         assert (tally.lost, tally.duplicates) == (0, 0), (name, tally)
