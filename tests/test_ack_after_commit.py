@@ -10,9 +10,12 @@ from __future__ import annotations
 import queue
 import uuid
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.infra.mqtt import MqttLink, ReceivedMessage
+from hub.errors import BrokerError
+from hub.infra.mqtt import MqttLink, ReceivedMessage, close_client
 from tests.conftest import Device, wait_until
 from tests.fault_support import Broker, broker, persistent_broker  # noqa: F401  (fixtures)
 
@@ -91,3 +94,45 @@ def test_an_ack_from_before_a_reconnect_is_not_sent_on_the_new_connection(
     finally:
         link.stop()
         device.close()
+
+
+def test_confirmed_publishes_tried_during_an_outage_are_not_sent_at_the_reconnect(
+    persistent_broker: Broker,  # noqa: F811
+) -> None:
+    """The outbox retries a dispatch while the broker is down; each try must not leave a
+    copy in paho's queue to be sent when the link reconnects."""
+    own = persistent_broker
+    topic = f"gridhub/patrols/P01/dispatch-{uuid.uuid4().hex[:6]}"
+    got: queue.Queue[bytes] = queue.Queue()
+    device = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"once-{uuid.uuid4().hex[:6]}",
+                         clean_session=False)  # fmt: skip
+    device.on_message = lambda _c, _u, msg: got.put(bytes(msg.payload))
+    device.connect("127.0.0.1", own.port)
+    device.subscribe(topic, qos=1)
+    device.loop_start()
+    link = MqttLink(own.url, f"gridhub-once-{uuid.uuid4().hex[:6]}")
+    link.start()
+    try:
+        own.stop()
+        wait_until(lambda: not link.connected)
+        for _ in range(5):
+            with pytest.raises(BrokerError, match="failed"):
+                link.publish_confirmed(topic, b"retry", timeout_s=0.2)
+        own.start()
+        wait_until(lambda: link.connected, timeout=20)
+        link.publish_confirmed(topic, b"sent")
+        received = [got.get(timeout=10)]
+        received += _drain_bytes(got, 1.5)
+    finally:
+        link.stop()
+        close_client(device)
+    assert received == [b"sent"]
+
+
+def _drain_bytes(got: queue.Queue[bytes], within_s: float) -> list[bytes]:
+    out = []
+    try:
+        while True:
+            out.append(got.get(timeout=within_s))
+    except queue.Empty:
+        return out

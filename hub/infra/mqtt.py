@@ -312,8 +312,12 @@ class MqttLink:
         """Publish with QoS 1 and wait for the broker's PUBACK, or raise `BrokerError`.
 
         Not retried here: a caller that must deliver (the dispatch outbox) keeps the
-        message and tries again later.
+        message and tries again later. Refused while disconnected: paho would queue
+        each try and send every copy at the reconnect (one dispatch reached a patrol
+        30 times after a broker outage).
         """
+        if not self.connected:
+            raise BrokerError(f"publish to {topic} failed: not connected to the broker")
         info = self._client.publish(topic, payload, qos=1)
         try:
             info.wait_for_publish(timeout_s)
