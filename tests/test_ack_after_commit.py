@@ -7,16 +7,23 @@ queued messages must not leak into the shared broker. The link is the hub's own
 
 from __future__ import annotations
 
+import json
 import queue
+import time
 import uuid
+from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from hub.config import SiteConfig
 from hub.errors import BrokerError
+from hub.hub import Hub, open_hub
 from hub.infra.mqtt import MqttLink, ReceivedMessage, close_client
-from tests.conftest import Device, wait_until
+from hub.services import Endpoints
+from tests.conftest import Device, metric, wait_until
 from tests.fault_support import Broker, broker, persistent_broker  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.mqtt]
@@ -136,3 +143,44 @@ def _drain_bytes(got: queue.Queue[bytes], within_s: float) -> list[bytes]:
             out.append(got.get(timeout=within_s))
     except queue.Empty:
         return out
+
+
+@pytest.mark.postgres
+def test_a_retained_owntracks_fix_is_stored_once_across_reconnects(
+    persistent_broker: Broker,  # noqa: F811
+    migrated_db: str,
+    demo_raw: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    """The broker sends a retained message again at every subscription, so at every
+    reconnect of the hub: the fix it holds is one row however often it comes."""
+    own = persistent_broker
+    demo_raw["site"]["data_dir"] = str(tmp_path / "data")
+    demo_raw["cameras"] = []
+    site = SiteConfig.model_validate(demo_raw)
+    fix = {"_type": "location", "lat": 30.2741, "lon": 120.1561, "tst": int(time.time())}
+    device = Device(own.url, f"ot-{uuid.uuid4().hex[:6]}")
+    device.client.publish("owntracks/wg07/phone", json.dumps(fix), qos=1,
+                          retain=True).wait_for_publish(5)  # fmt: skip
+    device.close()
+    with open_hub(site, Endpoints(migrated_db, False, own.url, False)) as hub:
+        wait_until(lambda: _positions(hub) == 1)
+        for _ in range(2):
+            own.stop()
+            wait_until(lambda: not hub.mqtt.connected)
+            own.start()
+            wait_until(lambda: hub.mqtt.connected, timeout=20)
+        wait_until(lambda: _owntracks_fixes(hub) == 3)  # the first, and once per reconnect
+        wait_until(lambda: hub.positions.pending == 0)
+        assert _positions(hub) == 1
+
+
+def _positions(hub: Hub) -> int:
+    with hub.pool.connection() as conn:
+        row = conn.execute("SELECT count(*) FROM patrol_positions").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _owntracks_fixes(hub: Hub) -> float:
+    return sum(metric(hub, "gridhub_patrol_fixes_total", source="owntracks", outcome=outcome)
+               for outcome in ("accepted", "out_of_order"))  # fmt: skip
