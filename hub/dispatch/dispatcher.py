@@ -164,7 +164,12 @@ class Dispatcher:
         return self._outbox.relay_once()
 
     def expire_once(self) -> int:
-        """Expire unanswered dispatches past their deadline and ask the next patrol."""
+        """Expire unanswered dispatches past their deadline and ask the next patrol.
+
+        Not while replies are held (the database was down): one may be an accept the
+        patrol sent in time, and it is judged first."""
+        if self._replies.pending:
+            return 0
         expired = 0
         while (done := self._deadlines.expire_next()) is not None:
             self._index.set_dispatch(done.patrol_id, None)
