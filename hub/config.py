@@ -226,6 +226,9 @@ class SlaRules(Strict):
 
     accept_s: float = Field(default=300, gt=0, description="Seconds to accept a new case.")
     arrive_s: float = Field(default=300, gt=0, description="Seconds from dispatch to arrival.")
+    dispatch_s: float = Field(
+        default=300, gt=0, description="Seconds from acceptance to a patrol being dispatched."
+    )
     per_grid: dict[str, GridSla] = Field(
         default_factory=dict, description="Grid id -> deadlines that differ from the above."
     )
@@ -313,6 +316,13 @@ class MqttSettings(Strict):
         default=1884, ge=0, le=65535, description="Loopback port of the embedded broker."
     )
     client_id: str = Field(default="gridhub", description="MQTT client id prefix of the hub.")
+    persistent_session: bool = Field(
+        default=True,
+        description="With cluster.instance (or GRIDHUB_INSTANCE) set, connect as "
+        "'{client_id}-{instance}' with clean session off, so the broker keeps what it "
+        "could not deliver while the hub was down (docs/reliability.md). Without an "
+        "instance name the hub connects with a random id and a clean session.",
+    )
 
 
 class ApiSettings(Strict):

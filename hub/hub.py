@@ -24,6 +24,7 @@ from hub.alerts.intake import AlertIntake
 from hub.alerts.scenarios import ScenarioBook
 from hub.alerts.sensors import SensorIngest
 from hub.alerts.sink import CaseSink
+from hub.alerts.spool import AlertSpool, spool_path
 from hub.cameras.leases import CameraLeases, this_instance
 from hub.cameras.manager import CameraManager, ManagerParts
 from hub.cameras.metrics import CameraCollector
@@ -123,27 +124,22 @@ def open_hub(
             on_dropped=lambda reason: metrics.positions_dropped.labels(reason).inc(),
         )
         run(writer)
-        link = MqttLink(
-            endpoints.broker_url,
-            f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}",
-            lambda subscription: metrics.mqtt_handler_errors.labels(subscription).inc(),
-            clock,
-        )
+        link = _mqtt_link(site, endpoints, metrics, clock)
         ingest = PatrolIngest(index, writer, pool, metrics, clock, not shared_history)
+        run(ingest.duty)
         ingest.set_roster(patrols)
         ingest.restore_fixes(clock.now() - timedelta(seconds=site.dispatch.max_fix_age_s))
         ingest.subscribe(link)
         dispatcher = Dispatcher(pool, index, link, metrics, clock, site)
+        dispatcher.subscribe()
         scenarios = ScenarioBook.of(site, registry)
         cases = CaseSink(pool, site, dispatcher, metrics, clock, scenarios)
-        alerts = AlertIntake(cases, metrics)
+        alerts = _alert_intake(site, endpoints, cases, metrics)
         run(alerts)
         SensorIngest(site.sensors, alerts, metrics, clock).subscribe(link)
         run(link)
         if shared_history:
-            history_link = MqttLink(endpoints.broker_url, f"{link.client_id}-history", clock=clock)
-            SharedHistory(ingest, writer).subscribe(history_link)
-            run(history_link)
+            run(_history_link(endpoints, link, clock, SharedHistory(ingest, writer)))
         run(dispatcher)
         sla = SlaMonitor(pool, site, metrics, clock)
         run(sla)
@@ -164,6 +160,50 @@ def open_hub(
             site, endpoints, pool, link, metrics, grid_index(grids), topology, index, ingest,
             writer, dispatcher, cases, alerts, sla, feed, runners, clock, cameras,
         )  # fmt: skip
+
+
+def _history_link(
+    endpoints: Endpoints, link: MqttLink, clock: Clock, history: SharedHistory
+) -> MqttLink:
+    """A second MQTT session that reads the fixes other instances share."""
+    history_link = MqttLink(
+        endpoints.broker_url, f"{link.client_id}-history", clock=clock,
+        persistent=link.persistent, mqtt5=True,
+    )  # fmt: skip
+    history.subscribe(history_link)
+    return history_link
+
+
+def _alert_intake(
+    site: SiteConfig, endpoints: Endpoints, cases: CaseSink, metrics: HubMetrics
+) -> AlertIntake:
+    """The alert intake with its spool, holding what a previous run spooled, unrecorded."""
+    spool = spool_path(site.site.data_dir, endpoints.database_url, site.cluster.instance)
+    alerts = AlertIntake(cases, metrics, spool=AlertSpool(spool))
+    alerts.replay()
+    return alerts
+
+
+def _mqtt_link(
+    site: SiteConfig, endpoints: Endpoints, metrics: HubMetrics, clock: Clock
+) -> MqttLink:
+    client_id, persistent = mqtt_identity(site)
+    link = MqttLink(
+        endpoints.broker_url, client_id,
+        lambda subscription: metrics.mqtt_handler_errors.labels(subscription).inc(),
+        clock, persistent, mqtt5=not endpoints.broker_embedded,
+    )  # fmt: skip
+    metrics.mqtt_redelivered.set_function(lambda: link.redelivered)
+    return link
+
+
+def mqtt_identity(site: SiteConfig) -> tuple[str, bool]:
+    """The hub's MQTT client id, and whether its broker session outlives a connection:
+    only a stable id (one per named instance) can take its session back."""
+    instance = site.cluster.instance
+    if site.mqtt.persistent_session and instance:
+        return f"{site.mqtt.client_id}-{instance}", True
+    return f"{site.mqtt.client_id}-{uuid.uuid4().hex[:8]}", False
 
 
 def _shared_history(site: SiteConfig, endpoints: Endpoints) -> bool:

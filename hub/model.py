@@ -107,7 +107,9 @@ class Alert:
     `region` names where it happened (a zone id) for de-duplication.
     `cleared` marks the end of what an earlier alert of the same kind, source and
     region reported (the lane is free again, the sensor reads normal): it notes
-    the open case and never opens one.
+    the open case and never opens one. `ref` identifies the alert across
+    deliveries (a sensor and alarm or clearing, with `confirmed_at`; a spooled
+    camera alert's id): one stored twice is stored once.
     """
 
     kind: str
@@ -122,6 +124,7 @@ class Alert:
     details: Mapping[str, Any] = field(default_factory=dict)
     evidence: tuple[EvidenceRef, ...] = ()
     cleared: bool = False
+    ref: str | None = None
 
     @property
     def label(self) -> str:

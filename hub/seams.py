@@ -199,6 +199,15 @@ class AlertSink(Protocol):
 
 
 @runtime_checkable
+class AckingAlertSink(AlertSink, Protocol):
+    """An alert sink that says when an alert is safe (the MQTT sensor ingest acks then)."""
+
+    def submit_acked(self, alert: Alert, ack: Callable[[], None]) -> None:
+        """Accept an alert; call `ack` once it is recorded (or failed or dropped, counted)."""
+        ...
+
+
+@runtime_checkable
 class Notifier(Protocol):
     """Sends one case event somewhere; raises `NotifyError` when it could not."""
 

@@ -2,57 +2,27 @@
 
 The shared broker is never touched: other engineers' hubs (and tests) publish to
 the same topics there, which would spoil a test's counts, and stopping it would
-break their runs. The private one listens on a fixed port, so a hub reconnects to
-the same address after a restart.
+break their runs. The private one (bench/processes.py, which the kill-loop
+benchmark shares) keeps its port, so a hub reconnects to the same address after
+a restart.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import _unavailable, free_port, wait_until
+from bench.processes import Mosquitto, listening
+from tests.conftest import _unavailable
+
+__all__ = ["Broker", "broker", "listening", "persistent_broker"]
 
 
-class Broker:
-    """A Mosquitto of the test's own that can be stopped and started again."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"mqtt://127.0.0.1:{self.port}"
-        self._conf = workdir / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
-        if os.geteuid() == 0:
-            lines.append("user root")
-        self._conf.write_text("\n".join(lines) + "\n")
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        quiet = subprocess.DEVNULL
-        self._process = subprocess.Popen(["mosquitto", "-c", str(self._conf)], stdout=quiet,
-                                         stderr=quiet)  # fmt: skip
-        wait_until(lambda: listening(self.port))
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=10)
-            self._process = None
-
-
-def listening(port: int) -> bool:
-    """Whether something accepts TCP connections on loopback `port`."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
+# The broker a fault test starts, stops and starts again (bench/processes.py).
+Broker = Mosquitto
 
 
 @pytest.fixture
@@ -61,6 +31,17 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     if shutil.which("mosquitto") is None:
         _unavailable("mosquitto is not installed")
     own = Broker(tmp_path)
+    own.start()
+    yield own
+    own.stop()
+
+
+@pytest.fixture
+def persistent_broker(tmp_path: Path) -> Iterator[Broker]:
+    """A private Mosquitto with persistence: a restart keeps sessions and their messages."""
+    if shutil.which("mosquitto") is None:
+        _unavailable("mosquitto is not installed")
+    own = Broker(tmp_path, persistent=True)
     own.start()
     yield own
     own.stop()

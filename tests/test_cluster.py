@@ -245,7 +245,9 @@ def _token(url: str) -> str:
 
 
 @pytest.mark.mqtt
-@pytest.mark.parametrize(("shared", "copies"), [(True, 1), (False, 2)])
+# Without shared history both hubs write each fix; `(patrol_id, ts)` is unique since
+# migration 0012 (a redelivered fix is one row), so the second write is a no-op.
+@pytest.mark.parametrize(("shared", "copies"), [(True, 1), (False, 1)])
 def test_two_hubs_store_each_fix_once_with_shared_history(
     hub_factory: HubFactory, demo_raw: dict[str, Any], mqtt_url: str, shared: bool, copies: int
 ) -> None:

@@ -14,7 +14,10 @@ from hub.cases.store import NewCase, get_case, open_case
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import FakeClock
 from hub.dispatch.assign import DispatchOutcome
+from hub.dispatch.dispatcher import Dispatcher
+from hub.dispatch.replies import PatrolReply
 from hub.hub import Hub
+from hub.patrols.payloads import Reply
 from tests.conftest import PATROL_POSITIONS, Device, HubFactory, metric, wait_until
 
 CASE_AT = (30.2725, 120.1425)  # 清河一网格 (WT-QH-01-A)
@@ -203,3 +206,28 @@ def test_two_hubs_racing_dispatch_once(hub_factory: HubFactory, devices: dict[st
     assert all(n == 1 for _, n in per_patrol)
     escalated = {o.case_id for o in outcomes if o.escalated}
     assert len(escalated) == 2
+
+
+def test_a_held_reply_is_judged_before_its_dispatch_expires(
+    hub_factory: HubFactory, devices: dict[str, Device]
+) -> None:
+    """An accept sent in time but held in the reply queue (the database was down) must not
+    lose to the expiry job when the database answers again."""
+    clock = FakeClock(current=datetime.now(UTC))
+    hub = hub_factory(clock=clock)
+    _report_for_duty(hub, devices["tx"], POSITIONS)
+    first = hub.dispatcher.dispatch(_accepted_case(hub))
+    assert first.dispatch_id is not None and first.patrol_id is not None
+    hub.dispatcher.stop()  # this test drives a dispatcher of its own, step by step
+    relay = Dispatcher(hub.pool, hub.patrols, hub.mqtt, hub.metrics, clock, hub.site)
+    accept = Reply(first.dispatch_id, "accept", None)
+    relay._replies.submit(PatrolReply(first.patrol_id, accept))  # noqa: SLF001 (held)
+    clock.advance(61)  # past the 60 s to accept
+    assert relay.expire_once() == 0
+    relay._replies.start()  # noqa: SLF001 (the database answers again)
+    try:
+        wait_until(lambda: relay._replies.pending == 0)  # noqa: SLF001
+    finally:
+        relay._replies.stop()  # noqa: SLF001
+    assert [d.state for d in relay.dispatches_for(first.case_id)] == ["accepted"]
+    assert relay.expire_once() == 0

@@ -13,20 +13,17 @@ second dispatch to another patrol), and the missed deadline must be escalated.
 from __future__ import annotations
 
 import json
-import os
 import queue
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx2 as httpx
 import psycopg
 import pytest
 
+from bench.processes import HubProcess
 from tests.conftest import PATROL_POSITIONS, Device, free_port, wait_until, write_site
 from tests.fault_support import Broker, broker  # noqa: F401  (fixture)
 
@@ -34,55 +31,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ARRIVE_S = 6.0
 SMOKE_SENSOR = "SMK-QH-3-12"
-OVERRIDES = ("GRIDHUB_DATABASE_URL", "GRIDHUB_MQTT_URL", "GRIDHUB_DATA_DIR")
-
-
-class HubProcess:
-    """`gridhub run` for a site file, in a subprocess whose output goes to a log file."""
-
-    def __init__(self, config: Path, port: int, log: Path) -> None:
-        self.config, self.port, self.log = config, port, log
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in OVERRIDES}
-        self.starts += 1
-        with self.log.open("a") as out:
-            out.write(f"==== start {self.starts}\n")
-            out.flush()
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "hub.cli", "run", "--config", str(self.config)],
-                stdout=out, stderr=subprocess.STDOUT, env=env,
-            )  # fmt: skip
-        wait_until(self._healthy, timeout=60, step=0.2)
-
-    def _healthy(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"gridhub run exited with {self.process.returncode}:\n"
-                                 f"{self.log.read_text()}")  # fmt: skip
-        try:
-            return httpx.get(f"http://127.0.0.1:{self.port}/api/health", timeout=2).is_success
-        except httpx.TransportError:
-            return False
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, nothing is flushed."""
-        assert self.process is not None
-        self.process.kill()
-        assert self.process.wait(10) == -9
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-            self.process = None
 
 
 @pytest.fixture

@@ -339,10 +339,11 @@ def test_fuzzed_traffic_is_used_or_counted_and_the_hub_keeps_working(
     settle(accounted, lambda: f"bad sent {dict(bad)}, rejected {_sum_by_channel(hub)}")
     good_fixes = good["location"] + good["owntracks"]
 
-    def stored() -> int:
-        return _stored_fixes(hub) - base_fixes
+    def stored() -> int:  # a fix with the time of one stored is that fix, again: one row
+        return _stored_fixes(hub) - base_fixes + hub.positions.duplicates
 
-    settle(lambda: stored() == good_fixes, lambda: f"{good_fixes} good fixes, {stored()} stored")
+    settle(lambda: stored() == good_fixes, lambda: f"{good_fixes} good fixes, {stored()} stored "
+           f"or already stored ({hub.positions.duplicates})")  # fmt: skip
     assert _states(hub, dispatches) == dict.fromkeys(dispatches, ("resolved", "fuzz resolve"))
     assert not any(
         s.value for f in hub.metrics.registry.collect() for s in f.samples

@@ -48,7 +48,20 @@ def test_migrate_creates_every_table(fresh_db: str) -> None:
         assert current_version(conn) == report.current_version
     assert tables >= TABLES
     assert report.applied == tuple(m.version for m in discover())
-    assert report.timescaledb is None  # CI's PostgreSQL has no TimescaleDB
+    with psycopg.connect(fresh_db) as conn:  # TimescaleDB, where the server can load it
+        usable = conn.execute(
+            """SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
+                      AND current_setting('shared_preload_libraries') LIKE '%timescaledb%'"""
+        ).fetchone()
+        hypertables = _hypertables(conn) if report.timescaledb else set()
+    assert (report.timescaledb is not None) == bool(usable and usable[0])
+    if report.timescaledb:
+        assert hypertables == {"patrol_positions", "alerts", "camera_health"}
+
+
+def _hypertables(conn: psycopg.Connection[tuple[object, ...]]) -> set[str]:
+    rows = conn.execute("SELECT hypertable_name FROM timescaledb_information.hypertables")
+    return {str(r[0]) for r in rows}
 
 
 def test_second_migrate_changes_nothing(fresh_db: str) -> None:
@@ -142,3 +155,18 @@ def test_one_live_dispatch_per_case(migrated_db: str) -> None:
             conn.execute(insert, ("p2", 2, "pending"))
         conn.execute("UPDATE dispatches SET state = 'expired'")
         conn.execute(insert, ("p2", 2, "pending"))
+
+
+def test_a_connection_that_dies_mid_migration_is_one_error_not_a_failed_unlock(
+    fresh_db: str,
+) -> None:
+    """The server closing the connection (as a TimescaleDB that is installed but not
+    preloaded does) must end in a `MigrationError`, not in a second error from unlocking
+    on the dead connection (the session lock went with it)."""
+    dies = Migration(9999, "dies", "SELECT pg_terminate_backend(pg_backend_pid());")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        with pytest.raises(MigrationError, match="migration 9999_dies failed"):
+            migrate(conn, POLICY, [*discover(), dies])
+        assert conn.closed
+    with psycopg.connect(fresh_db, autocommit=True) as conn:  # the lock is free again
+        assert migrate(conn, POLICY).applied == ()

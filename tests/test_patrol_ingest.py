@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
 from hub.hub import Hub
+from hub.infra.mqtt import ReceivedMessage
 from tests.conftest import Device, HubFactory, auth_headers, metric, wait_until
 
 
@@ -173,3 +174,30 @@ def test_burst_is_stored_without_loss(hub_factory: HubFactory, device: Device) -
     wait_until(lambda: len(_rows(hub, "P06")) == 2000, timeout=30)
     time.sleep(0.2)
     assert len(_rows(hub, "P06")) == 2000
+
+
+def test_a_duty_change_never_waits_for_the_database_and_is_acknowledged_after_its_row(
+    hub_factory: HubFactory, migrated_db: str
+) -> None:
+    """With the `patrols` table locked (a stuck database), the MQTT handler returns at
+    once and the live index has the change; the row, then the ack, follow the unlock."""
+    hub = hub_factory()
+    acked: list[float] = []
+    message = ReceivedMessage.build("gridhub/patrols/P03/status", b"on_duty",
+                                    datetime.now(UTC), qos=1,
+                                    ack=lambda: acked.append(time.monotonic()))  # fmt: skip
+    with psycopg.connect(migrated_db) as blocker:
+        blocker.execute("LOCK TABLE patrols IN ACCESS EXCLUSIVE MODE")
+        began = time.monotonic()
+        hub.ingest.on_status(message)
+        took = time.monotonic() - began
+        time.sleep(0.5)
+        assert acked == []  # the row is not written yet: the broker must keep the message
+        unlocked = time.monotonic()
+    wait_until(lambda: acked)
+    assert took < 0.1 and acked[0] >= unlocked
+    state = hub.patrols.get("P03")
+    assert state is not None and state.duty_status == "on_duty"
+    with hub.pool.connection() as conn:
+        row = conn.execute("SELECT duty_status FROM patrols WHERE id = 'P03'").fetchone()
+    assert row == ("on_duty",)

@@ -4,10 +4,12 @@ the oldest fixes (counted, logged once) when writing cannot keep up."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from psycopg_pool import ConnectionPool
 
 from hub.model import PatrolFix
 from hub.patrols.writer import PositionWriter
@@ -67,3 +69,45 @@ def test_a_fix_the_database_refuses_is_dropped_alone_and_does_not_block_the_rest
         pool.close()
     assert [row[0] for row in stored] == [_fix(n).ts for n in (0, 1, 3, 4, 5)]
     assert (writer.written, writer.refused, drops) == (5, 1, ["unstorable"])
+
+
+def test_a_redelivered_fix_is_one_row_and_every_message_is_acknowledged_after_commit(
+    migrated_db: str,
+) -> None:
+    """A fix the broker sends again (the hub died before acknowledging it, or a retained
+    OwnTracks fix at a reconnect) is stored once; each copy's ack comes after the commit."""
+    pool = open_pool(migrated_db, 2)
+    writer = PositionWriter(pool)
+    acked: list[tuple[int, bool]] = []  # (fix, whether its row was committed at the ack)
+
+    def ack(n: int) -> Callable[[], None]:
+        return lambda: acked.append((n, _stored(pool, _fix(n))))
+
+    try:
+        writer.put(_fix(0), ack(0))
+        writer.put(_fix(1), ack(1))
+        assert acked == []  # not before the writer has committed them
+        writer.start()
+        writer.put(_fix(1), ack(1))  # redelivered, in a later batch
+        writer.put(_fix(2), ack(2))
+        writer.stop()
+        stored = _rows(pool)
+    finally:
+        pool.close()
+    assert stored == 3
+    assert sorted(n for n, _ in acked) == [0, 1, 1, 2]
+    assert all(committed for _, committed in acked)
+    assert (writer.written, writer.duplicates) == (3, 1)
+
+
+def _rows(pool: ConnectionPool) -> int:
+    with pool.connection() as conn:
+        row = conn.execute("SELECT count(*) FROM patrol_positions").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _stored(pool: ConnectionPool, fix: PatrolFix) -> bool:
+    with pool.connection() as conn:
+        row = conn.execute("SELECT count(*) FROM patrol_positions WHERE ts = %s", (fix.ts,))
+        found = row.fetchone()
+    return bool(found and found[0])

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from hub.alerts.sensors import Reading, SensorIngest, parse_reading
 from hub.clock import FakeClock
-from hub.config import Location, Sensor
+from hub.config import Location, Sensor, load_site
 from hub.errors import PayloadError
 from hub.infra.metrics import HubMetrics
+from hub.infra.mqtt import ReceivedMessage
 from hub.model import Alert
-from tests.conftest import Device, HubFactory, metric, wait_until
+from tests.conftest import DEMO_CONFIG, Device, HubFactory, metric, wait_until
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 HERE = Location(lat=30.27, lon=120.15)
@@ -46,6 +48,10 @@ class Collect:
 
     def submit(self, alert: Alert) -> None:
         self.alerts.append(alert)
+
+    def submit_acked(self, alert: Alert, ack: Callable[[], None]) -> None:
+        self.alerts.append(alert)
+        ack()
 
 
 def _reading(sensor: Sensor, value: float, after_s: float) -> Reading:
@@ -93,3 +99,21 @@ def test_sensor_events_over_mqtt_open_a_case(hub_factory: HubFactory, mqtt_url: 
         assert metric(hub, "gridhub_mqtt_rejected_total", channel="sensor", reason="not_json") == 1
     finally:
         device.close()
+
+
+def test_a_reading_delivered_twice_is_one_alert(hub_factory: HubFactory) -> None:
+    """The broker redelivers what a hub killed before its commit had not acknowledged; the
+    new hub has no episode for the sensor, so the reading alarms again: stored once."""
+    hub = hub_factory()
+    reading = {"type": "smoke", "value": 1, "ts": datetime.now(UTC).timestamp()}
+    topic = "gridhub/sensors/SMK-QH-3-12/event"
+    site_sensors = load_site(DEMO_CONFIG).sensors
+    for _ in range(2):  # a fresh ingest each time: the restarted hub's
+        ingest = SensorIngest(site_sensors, hub.alerts, hub.metrics, hub.clock)
+        body = json.dumps(reading).encode()
+        ingest.on_event(ReceivedMessage.build(topic, body, datetime.now(UTC)))
+    wait_until(lambda: metric(hub, "gridhub_alerts_total", kind="smoke", outcome="duplicate") == 1)
+    with hub.pool.connection() as conn:
+        alerts = conn.execute("SELECT count(*) FROM alerts").fetchone()
+        cases = conn.execute("SELECT count(*) FROM cases").fetchone()
+    assert (alerts, cases) == ((1,), (1,))

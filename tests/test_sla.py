@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from hub.cases.store import NewCase, get_case, open_case
+from hub.cases.workflow import CaseAction, apply
 from hub.clock import FakeClock
 from hub.hub import Hub
 from tests.conftest import HubFactory, metric
@@ -67,3 +68,28 @@ def test_accepted_case_has_no_accept_deadline_to_miss(hub_factory: HubFactory) -
         conn.execute("UPDATE cases SET state = 'accepted' WHERE id = %s", (case_id,))
     clock.advance(1000)
     assert hub.sla.check_once() == 0
+
+
+def test_a_case_accepted_but_never_dispatched_is_escalated(hub_factory: HubFactory) -> None:
+    """受理 → 派遣 has its own deadline (sla.dispatch_s, 5 min by default), counted from
+    the acceptance in the audit log; a dispatched case no longer has it."""
+    clock = FakeClock(current=datetime.now(UTC))
+    hub = hub_factory(clock=clock)
+    hub.sla.stop()
+    waiting, dispatched = _report(hub), _report(hub)
+    clock.advance(60)
+    with hub.pool.connection() as conn:
+        for case_id in (waiting, dispatched):
+            apply(conn, CaseAction(case_id, "accept", "op", "operator"), clock.now())
+    assert hub.sla.check_once() == 0
+    with hub.pool.connection() as conn:
+        apply(conn, CaseAction(dispatched, "dispatch", "op", "operator"), clock.now())
+        conn.execute("UPDATE cases SET arrive_deadline = NULL WHERE id = %s", (dispatched,))
+    clock.advance(299)
+    assert hub.sla.check_once() == 0
+    clock.advance(2)
+    assert hub.sla.check_once() == 1
+    assert _level_and_notes(hub, waiting) == (
+        1, ["dispatch deadline missed: escalated to grid_leader"])  # fmt: skip
+    assert _level_and_notes(hub, dispatched) == (0, [])
+    assert metric(hub, "gridhub_sla_escalations_total", deadline="dispatch") == 1

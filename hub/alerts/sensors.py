@@ -8,6 +8,11 @@ no threshold) starts an alarm episode; once it has lasted `debounce_s` it become
 one alert; a reading below the threshold ends the episode with a cleared alert
 (`Alert.cleared`, shown as `<type>_cleared`). Unknown sensors and malformed
 payloads are rejected and counted like patrol fixes; the client keeps running.
+
+A reading's MQTT message is acknowledged once the alert it made is committed, or
+at once when it made none (it moved the episode on, in memory) or was rejected.
+The alert's `ref` (sensor, alarm or clearing) and time make a redelivered reading
+one stored alert; an episode in progress when the hub stops starts again.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.infra.throttle import ThrottledLog
 from hub.model import Alert
 from hub.patrols.payloads import decode_object, number, timestamp
-from hub.seams import AlertSink
+from hub.seams import AckingAlertSink
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +72,7 @@ class SensorIngest:
     """Applies each sensor's threshold and debounce and hands alarms to the alert sink."""
 
     def __init__(
-        self, sensors: list[Sensor], sink: AlertSink, metrics: HubMetrics, clock: Clock
+        self, sensors: list[Sensor], sink: AckingAlertSink, metrics: HubMetrics, clock: Clock
     ) -> None:
         self._sensors = {s.id: s for s in sensors}
         self._sink = sink
@@ -77,7 +82,7 @@ class SensorIngest:
         self._throttle = ThrottledLog(log, clock)
 
     def subscribe(self, link: MqttLink) -> None:
-        link.subscribe(EVENT_TOPIC, self.on_event, qos=1)
+        link.subscribe(EVENT_TOPIC, self.on_event, qos=1, acks=True)
 
     def on_event(self, message: ReceivedMessage) -> None:
         try:
@@ -91,10 +96,13 @@ class SensorIngest:
             topic = message.topic
             self._throttle.warning(f"sensor:{topic}:{exc.reason}",
                                    "rejected sensor event on %s: %s", topic, exc)  # fmt: skip
+            message.ack()
             return
         alert = self.apply(sensor, reading)
-        if alert is not None:
-            self._sink.submit(alert)
+        if alert is None:
+            message.ack()
+        else:
+            self._sink.submit_acked(alert, message.ack)
 
     def apply(self, sensor: Sensor, reading: Reading) -> Alert | None:
         """Advance the sensor's episode; return an alert when one starts or clears."""
@@ -122,4 +130,5 @@ class SensorIngest:
             sensor_id=sensor.id, summary=f"{sensor.name} {what} ({reading.value:g})",
             details={"value": reading.value, "threshold": sensor.threshold,
                      "severity": reading.severity}, cleared=cleared,
+            ref=f"sensor:{sensor.id}:{'cleared' if cleared else 'alarm'}",
         )  # fmt: skip

@@ -7,8 +7,9 @@ second case. The grid comes from the source's location; severity and deadlines
 from the scenario (hub.alerts.scenarios: a camera alert's from its detector plugin,
 the zh title first, the en one in the details). A cleared alert (`Alert.cleared`:
 the lane is free again) is noted on the open case and never opens one; audit lines
-and metrics show it as `<kind>_cleared`, as they always have. High-confidence
-scenarios can be configured to be accepted and dispatched at once.
+and metrics show it as `<kind>_cleared`, as they always have. An alert stored before
+(the same `ref`: a redelivered sensor event) is counted as `duplicate` and changes
+nothing. High-confidence scenarios can be configured to be accepted and dispatched at once.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class AlertOutcome:
 
     alert_id: int
     case_id: int | None
-    outcome: str  # opened | joined | cleared | orphan
+    outcome: str  # opened | joined | cleared | orphan | duplicate
     dispatch: bool  # the case should be dispatched now
 
 
@@ -85,6 +86,8 @@ class CaseSink:
         source = self._source(conn, alert)
         key = dedupe_key(alert)
         alert_id = insert_alert(conn, alert)
+        if alert_id is None:  # stored before: a redelivery changes nothing
+            return AlertOutcome(0, None, "duplicate", False)
         case_id = self._matching_case(conn, key, alert)
         if case_id is not None:
             # The actor and the fallback note are the label: `fire_lane_cleared` for a clearing.

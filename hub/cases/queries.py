@@ -56,8 +56,9 @@ def _where(f: CaseFilter) -> tuple[sql.Composable, list[Any]]:
         add("opened_at < %s", f.until)
     if f.overdue_at:
         overdue = ("((state = 'reported' AND accept_deadline < %s)"
+                   " OR (state = 'accepted' AND dispatch_deadline < %s)"
                    " OR (state = 'dispatched' AND arrive_deadline < %s))")  # fmt: skip
-        add(overdue, f.overdue_at, f.overdue_at)
+        add(overdue, f.overdue_at, f.overdue_at, f.overdue_at)
     if f.patrol_id:
         add(PATROL_SEES, f.patrol_id, f.patrol_id)
     if f.before_id:

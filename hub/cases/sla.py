@@ -1,7 +1,9 @@
 """Five-minute rules (五分钟响应): missed deadlines climb the escalation ladder.
 
 Deadlines live in the database (`cases.accept_deadline` for a reported case,
-`arrive_deadline` for a dispatched one), so a restarted hub resumes them. Each
+`dispatch_deadline` for an accepted one, `arrive_deadline` for a dispatched one),
+so a restarted hub resumes them. The dispatch deadline is set by each pass
+(`sla.dispatch_s` after the case was accepted) and cleared when it moves on. Each
 pass takes the overdue cases with ``FOR UPDATE SKIP LOCKED`` (several hubs share
 the work), raises `escalation_level` one rung — grid member → grid leader →
 community → street by default — records an `sla_escalate` event naming who is
@@ -18,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from hub.cases.store import Overdue, overdue_case, set_escalation
+from hub.cases.store import Overdue, overdue_case, set_escalation, track_dispatch_deadlines
 from hub.cases.workflow import CaseAction, apply
 from hub.clock import Clock
 from hub.config import SiteConfig
@@ -28,7 +30,11 @@ from hub.infra.ticker import Ticker
 log = logging.getLogger(__name__)
 
 # deadline column -> (state it applies to, the SLA it measures)
-DEADLINES = {"accept_deadline": ("reported", "accept"), "arrive_deadline": ("dispatched", "arrive")}
+DEADLINES = {
+    "accept_deadline": ("reported", "accept"),
+    "dispatch_deadline": ("accepted", "dispatch"),
+    "arrive_deadline": ("dispatched", "arrive"),
+}
 
 
 class SlaMonitor:
@@ -53,6 +59,8 @@ class SlaMonitor:
     def check_once(self) -> int:
         """Escalate every overdue case once; return how many were escalated."""
         escalated = 0
+        with self._pool.connection() as conn, conn.transaction():
+            track_dispatch_deadlines(conn, self._site.sla.dispatch_s)
         for column, (state, sla) in DEADLINES.items():
             while self._escalate_one(column, state, sla):
                 escalated += 1
@@ -74,8 +82,8 @@ class SlaMonitor:
         case_id, level = case.id, case.escalation_level + 1
         rung = min(level, len(self._ladder) - 1)
         now = self._clock.now()
-        deadlines = self._site.deadlines(case.kind, case.grid_id)
-        period = deadlines[0] if sla == "accept" else deadlines[1]
+        accept_s, arrive_s = self._site.deadlines(case.kind, case.grid_id)
+        period = {"accept": accept_s, "arrive": arrive_s}.get(sla, self._site.sla.dispatch_s)
         next_deadline = now + timedelta(seconds=period) if rung < len(self._ladder) - 1 else None
         note = f"{sla} deadline missed: escalated to {self._ladder[rung]}"
         apply(conn, CaseAction(case_id, "sla_escalate", "sla", "system", note), now)

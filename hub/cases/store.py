@@ -141,7 +141,7 @@ def count_alert(conn: psycopg.Connection[Any], case_id: int, at: datetime) -> No
 
 
 # The deadline columns a caller may name; never user input, but checked all the same.
-DEADLINE_COLUMNS = frozenset({"accept_deadline", "arrive_deadline"})
+DEADLINE_COLUMNS = frozenset({"accept_deadline", "arrive_deadline", "dispatch_deadline"})
 
 
 def overdue_case(
@@ -169,4 +169,20 @@ def set_escalation(
     conn.execute(
         f"UPDATE cases SET escalation_level = %s, {column} = %s WHERE id = %s",
         (level, deadline, case_id),
+    )
+
+
+def track_dispatch_deadlines(conn: psycopg.Connection[Any], dispatch_s: float) -> None:
+    """Give each accepted case a dispatch deadline (`dispatch_s` after it was accepted,
+    from the audit log), and take it from cases that left `accepted`."""
+    conn.execute(
+        """UPDATE cases c SET dispatch_deadline = (
+               SELECT max(e.at) FROM case_events e
+               WHERE e.case_id = c.id AND e.to_state = 'accepted') + make_interval(secs => %s)
+           WHERE c.state = 'accepted' AND c.dispatch_deadline IS NULL""",
+        (dispatch_s,),
+    )
+    conn.execute(
+        "UPDATE cases SET dispatch_deadline = NULL"
+        " WHERE state <> 'accepted' AND dispatch_deadline IS NOT NULL"
     )

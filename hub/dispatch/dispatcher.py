@@ -94,8 +94,12 @@ class Dispatcher:
             self._outbox.requeue_unanswered(conn)
         self._resume_auto_dispatch()
         self._replies.start()
-        self._link.subscribe(REPLY_TOPIC, self.on_reply)
         self._thread.start()
+
+    def subscribe(self) -> None:
+        """Take replies: before the link connects, since a resumed MQTT session delivers
+        at once (they wait in the reply queue until `start()` has resumed)."""
+        self._link.subscribe(REPLY_TOPIC, self.on_reply, acks=True)
 
     def _resume_auto_dispatch(self) -> None:
         """Dispatch the cases the hub accepted to dispatch at once but never dispatched."""
@@ -160,7 +164,12 @@ class Dispatcher:
         return self._outbox.relay_once()
 
     def expire_once(self) -> int:
-        """Expire unanswered dispatches past their deadline and ask the next patrol."""
+        """Expire unanswered dispatches past their deadline and ask the next patrol.
+
+        Not while replies are held (the database was down): one may be an accept the
+        patrol sent in time, and it is judged first."""
+        if self._replies.pending:
+            return 0
         expired = 0
         while (done := self._deadlines.expire_next()) is not None:
             self._index.set_dispatch(done.patrol_id, None)
@@ -187,9 +196,12 @@ class Dispatcher:
         """Parse on the MQTT thread; apply on the reply queue's (see replies.py)."""
         try:
             patrol_id = reply_patrol(message, self._index)
-            self._replies.submit(PatrolReply(patrol_id, parse_reply(message.payload)))
+            reply = parse_reply(message.payload)
         except PayloadError as exc:
             self._reject_reply(message.topic, exc)
+            message.ack()
+            return
+        self._replies.submit(PatrolReply(patrol_id, reply, message.ack))
 
     def _apply_queued(self, item: PatrolReply) -> None:
         try:

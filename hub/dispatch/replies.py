@@ -6,11 +6,12 @@ come; `ReplyApplier` moves the dispatch and its case in one transaction (a
 decline asks the next patrol); a repeat of the last reply (QoS 1 redelivery, or
 another hub's copy) changes nothing.
 
-A reply is acknowledged to the broker as it arrives, so the hub must not drop it
-because PostgreSQL is briefly unreachable — nor apply it on paho's network
-thread, which would hold every other message (and the keepalive) while it
-waits. `ReplyQueue.submit()` only appends to a bounded queue
-(`hub.infra.retry_queue`); one thread applies the replies in arrival order,
+A reply is acknowledged to the broker once it is applied (committed), or
+rejected, failed or dropped and counted: a hub killed with replies in this queue
+gets them again, and a reply applied twice changes nothing the second time. It is
+never applied on paho's network thread, which would hold every other message (and
+the keepalive) while it waits. `ReplyQueue.submit()` only appends to a bounded
+queue (`hub.infra.retry_queue`); one thread applies the replies in arrival order,
 retrying with capped backoff while the database is unavailable or a deadlock
 was lost. Past `limit` waiting replies the oldest is dropped, counted and logged.
 """
@@ -51,12 +52,17 @@ REPLY_RULES: dict[str, tuple[tuple[str, ...], str]] = {
 CASE_ACTIONS = {"accept": "patrol_accept", "arrive": "arrive", "resolve": "resolve"}
 
 
+def _no_ack() -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class PatrolReply:
-    """A parsed reply and the patrol whose topic it came on."""
+    """A parsed reply, the patrol whose topic it came on, and its message's ack."""
 
     patrol_id: str
     reply: Reply
+    ack: Callable[[], None] = _no_ack
 
 
 class ReplyQueue(RetryQueue[PatrolReply]):
@@ -78,6 +84,7 @@ class ReplyQueue(RetryQueue[PatrolReply]):
     def _apply(self, batch: list[PatrolReply]) -> None:
         for item in batch:
             self._apply_reply(item)
+            item.ack()
 
     def _held(self, batch: list[PatrolReply], exc: BaseException) -> None:
         log.warning("holding %d patrol repl(ies) until the database answers: %s",
@@ -87,12 +94,14 @@ class ReplyQueue(RetryQueue[PatrolReply]):
         for item in batch:
             log.exception("could not apply %s's reply to dispatch %d; skipped",
                           item.patrol_id, item.reply.dispatch_id)  # fmt: skip
+            item.ack()
 
     def _dropped(self, item: PatrolReply, overflow: int) -> None:
         self._on_dropped()
         reply = item.reply
         log.error("patrol reply queue full: dropped %s's %s of dispatch %d",
                   item.patrol_id, reply.action, reply.dispatch_id)  # fmt: skip
+        item.ack()
 
 
 def reply_patrol(message: ReceivedMessage, index: PatrolIndex) -> str:

@@ -67,6 +67,25 @@ class HubMetrics:
             registry=self.registry,
         )
 
+        self.recovered = Counter(
+            "gridhub_recovered",
+            "What a start recovered from the previous run: spooled_alerts replayed from the "
+            "alert spool.",
+            ["what"],
+            registry=self.registry,
+        )
+        self.mqtt_redelivered = Gauge(
+            "gridhub_mqtt_redelivered",
+            "MQTT messages the broker delivered again (DUP) since start: what the hub had not "
+            "acknowledged (committed) when it stopped or lost the connection.",
+            registry=self.registry,
+        )
+        self.alert_spool_full = Counter(
+            "gridhub_alert_spool_full",
+            "Camera alerts that could not be spooled to disk (spool full, or the disk refused) "
+            "and were held in memory only.",
+            registry=self.registry,
+        )
         self.alerts = Counter(
             "gridhub_alerts",
             "Alerts by kind and outcome (opened a case, joined one, cleared one, orphan).",

@@ -7,7 +7,8 @@ store fixes from an MQTT shared subscription instead (`$share/gridhub-history/â€
 on a connection of their own): the broker hands each fix to one of them.
 
 Fixes are parsed and checked as the ingest does; rejections are not counted
-here, since the instance's ingest sees and counts the same message.
+here, since the instance's ingest sees and counts the same message. Each fix is
+acknowledged once written, like the ingest's (QoS 1).
 """
 
 from __future__ import annotations
@@ -28,16 +29,17 @@ class SharedHistory:
         self._ingest, self._writer = ingest, writer
 
     def subscribe(self, link: MqttLink) -> None:
-        link.subscribe(SHARE_GROUP + LOCATION_TOPIC, self.on_location, qos=0)
-        link.subscribe(SHARE_GROUP + OWNTRACKS_TOPIC, self.on_owntracks, qos=0)
+        link.subscribe(SHARE_GROUP + LOCATION_TOPIC, self.on_location, qos=1, acks=True)
+        link.subscribe(SHARE_GROUP + OWNTRACKS_TOPIC, self.on_owntracks, qos=1, acks=True)
 
     def on_location(self, message: ReceivedMessage) -> None:
         try:
             patrol_id = self._ingest.topic_patrol(message)
             report = parse_native_location(patrol_id, message.payload, message.received_at)
         except PayloadError:
+            message.ack()
             return
-        self._writer.put(report.fix)
+        self._writer.put(report.fix, message.ack)
 
     def on_owntracks(self, message: ReceivedMessage) -> None:
         try:
@@ -45,6 +47,9 @@ class SharedHistory:
             patrol_id = self._ingest.owntracks_patrol(user, device)
             fix = parse_owntracks(patrol_id, message.payload, message.received_at)
         except PayloadError:
+            message.ack()
             return
-        if fix is not None:
-            self._writer.put(fix)
+        if fix is None:
+            message.ack()
+        else:
+            self._writer.put(fix, message.ack)

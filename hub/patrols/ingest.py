@@ -12,14 +12,20 @@ counted too, as `ignored_type`, so every message is accounted for.
 An accepted fix goes to the live index (unless older than the one held) and to
 the batched history writer (or, with `cluster.shared_history`, the history is
 left to hub/patrols/history.py). Handlers never raise: one bad message never stops
-the MQTT client.
+the MQTT client, and none writes to the database on its thread.
+
+Every subscription is QoS 1 and acknowledged after commit: a fix once the batch
+holding it is written (hub/patrols/writer.py), a duty change once its row is
+(hub/patrols/duty.py), a rejected message at once, after it is counted. A
+retained fix the broker sends again at a reconnect is one row (the history's
+`(patrol_id, ts)` is unique).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from prometheus_client import Counter
@@ -31,6 +37,7 @@ from hub.infra.metrics import HubMetrics
 from hub.infra.mqtt import MqttLink, ReceivedMessage
 from hub.infra.throttle import ThrottledLog
 from hub.model import PatrolFix, PatrolInfo
+from hub.patrols.duty import DutyChange, DutyWriter
 from hub.patrols.index import PatrolIndex
 from hub.patrols.payloads import parse_native_location, parse_owntracks, parse_status
 from hub.patrols.writer import PositionWriter
@@ -54,6 +61,7 @@ class PatrolIngest:
         self._writer = writer
         self._store_history = store_history
         self._pool = pool
+        self.duty = DutyWriter(pool)  # the owner starts and stops it
         self._metrics = metrics
         self._throttle = ThrottledLog(log, clock)
         self._lock = threading.Lock()
@@ -84,12 +92,12 @@ class PatrolIngest:
         return len(restored)
 
     def subscribe(self, link: MqttLink) -> None:
-        # Fixes are high-volume telemetry where the newest wins: QoS 0 from the broker
-        # avoids Mosquitto's per-client QoS 1 queue limit (max_queued_messages, 1000 by
-        # default), which drops bursts. Status changes are rare and must arrive: QoS 1.
-        link.subscribe(LOCATION_TOPIC, self.on_location, qos=0)
-        link.subscribe(OWNTRACKS_TOPIC, self.on_owntracks, qos=0)
-        link.subscribe(STATUS_TOPIC, self.on_status, qos=1)
+        # QoS 1 throughout, acknowledged after commit. A site whose devices burst
+        # raises Mosquitto's max_queued_messages (docs/mqtt.md): the default 1000
+        # drops the rest of a burst for a client that is behind.
+        link.subscribe(LOCATION_TOPIC, self.on_location, qos=1, acks=True)
+        link.subscribe(OWNTRACKS_TOPIC, self.on_owntracks, qos=1, acks=True)
+        link.subscribe(STATUS_TOPIC, self.on_status, qos=1, acks=True)
 
     def on_location(self, message: ReceivedMessage) -> None:
         try:
@@ -98,9 +106,9 @@ class PatrolIngest:
         except PayloadError as exc:
             self._reject("location", message, exc)
             return
-        self._accept(report.fix)
         if report.duty_status is not None:
             self._set_duty(patrol_id, report.duty_status)
+        self._accept(report.fix, message)
 
     def on_owntracks(self, message: ReceivedMessage) -> None:
         try:
@@ -112,7 +120,7 @@ class PatrolIngest:
         except PayloadError as exc:
             self._reject("owntracks", message, exc)
             return
-        self._accept(fix)
+        self._accept(fix, message)
 
     def on_status(self, message: ReceivedMessage) -> None:
         try:
@@ -121,7 +129,7 @@ class PatrolIngest:
         except PayloadError as exc:
             self._reject("status", message, exc)
             return
-        self._set_duty(patrol_id, report.duty_status)
+        self._set_duty(patrol_id, report.duty_status, message.ack)
 
     def topic_patrol(self, message: ReceivedMessage) -> str:
         """The patrol of a `gridhub/patrols/{id}/…` topic, which must exist and be enabled."""
@@ -146,10 +154,12 @@ class PatrolIngest:
         self._check_patrol(patrol_id)
         return patrol_id
 
-    def _accept(self, fix: PatrolFix) -> None:
+    def _accept(self, fix: PatrolFix, message: ReceivedMessage) -> None:
         moved = self._index.update_fix(fix)
         if self._store_history:
-            self._writer.put(fix)
+            self._writer.put(fix, message.ack)
+        else:  # another instance stores it (hub/patrols/history.py)
+            message.ack()
         self._fix_counter(fix.source, "accepted" if moved else "out_of_order").inc()
 
     def _fix_counter(self, source: str, outcome: str) -> Counter:
@@ -160,22 +170,24 @@ class PatrolIngest:
             counter = self._fix_counters[key] = self._metrics.patrol_fixes.labels(*key)
         return counter
 
-    def _set_duty(self, patrol_id: str, duty_status: str) -> None:
+    def _set_duty(
+        self, patrol_id: str, duty_status: str, ack: Callable[[], None] | None = None
+    ) -> None:
+        """The live index at once; the row from the duty writer's thread, then `ack`."""
         state = self._index.get(patrol_id)
         if state is not None and state.duty_status == duty_status:
+            if ack is not None:
+                ack()
             return
         self._index.set_duty(patrol_id, duty_status)
-        try:
-            with self._pool.connection(timeout=5) as conn:
-                conn.execute(
-                    "UPDATE patrols SET duty_status = %s, updated_at = now() WHERE id = %s",
-                    (duty_status, patrol_id),
-                )
-        except Exception as exc:  # the live index has it; the row catches up on next change
-            log.warning("could not store duty status of %s: %s", patrol_id, exc)
+        if ack is None:
+            self.duty.submit(DutyChange(patrol_id, duty_status))
+        else:
+            self.duty.submit(DutyChange(patrol_id, duty_status, ack))
 
     def _reject(self, channel: str, message: ReceivedMessage, exc: PayloadError) -> None:
         self._metrics.mqtt_rejected.labels(channel, exc.reason).inc()
+        message.ack()
         topic = message.topic
         self._throttle.warning(
             f"{channel}:{topic}:{exc.reason}", "rejected %s message on %s: %s",

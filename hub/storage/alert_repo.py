@@ -54,8 +54,9 @@ class _Details:
     details: dict[str, Any] | None
 
 
-def insert_alert(conn: Conn, alert: Alert) -> int:
-    """Store the alert (no case yet); return its id."""
+def insert_alert(conn: Conn, alert: Alert) -> int | None:
+    """Store the alert (no case yet); return its id, or None when it is stored already
+    (the same `ref` and time: a redelivered sensor event, a replayed spool entry)."""
     details = {
         **alert.details,
         "summary": alert.summary,
@@ -65,14 +66,14 @@ def insert_alert(conn: Conn, alert: Alert) -> int:
         "evidence": [{"kind": e.kind, "path": e.path, "media_type": e.media_type,
                       "missing": e.missing} for e in alert.evidence],
     }  # fmt: skip
-    alert_id = rows.scalar(
-        conn,
-        """INSERT INTO alerts (ts, kind, cleared, camera_id, sensor_id, confidence, details)
-           VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+    row = conn.execute(
+        """INSERT INTO alerts (ts, kind, cleared, camera_id, sensor_id, confidence, details,
+                               source_ref)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id""",
         (alert.confirmed_at, alert.kind, alert.cleared, alert.camera_id, alert.sensor_id,
-         alert.confidence, json.dumps(details, ensure_ascii=False, default=str)),
-    )  # fmt: skip
-    return int(alert_id)
+         alert.confidence, json.dumps(details, ensure_ascii=False, default=str), alert.ref),
+    ).fetchone()  # fmt: skip
+    return None if row is None else int(row[0])
 
 
 def link_alert(conn: Conn, alert_id: int, ts: datetime, case_id: int) -> None:

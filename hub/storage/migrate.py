@@ -5,6 +5,8 @@ database at once apply each file exactly once; each file runs in its own
 transaction and is recorded in `schema_version` with its checksum. An applied
 file that was edited afterwards is an error, not a silent skip. After the files,
 the time-series tables are converted to hypertables where TimescaleDB exists.
+A connection the server closes on the way (a TimescaleDB installed but not
+preloaded once did) ends in one `MigrationError`; its session lock died with it.
 """
 
 from __future__ import annotations
@@ -86,11 +88,22 @@ def migrate(
     try:
         _ensure_version_table(conn)
         applied = _apply_pending(conn, migrations)
-        timescale = ensure_timeseries(conn, policy)
+        timescale = _timeseries(conn, policy)
     finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+        if not conn.closed:  # a dead connection took its session lock with it
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
     current = max((m.version for m in migrations), default=0)
     return MigrationReport(tuple(applied), current, timescale)
+
+
+def _timeseries(conn: Conn, policy: TimeseriesPolicy) -> str | None:
+    """Hypertables where TimescaleDB is usable; a database error is a one-line
+    `MigrationError` (the migrations themselves are applied and recorded)."""
+    try:
+        return ensure_timeseries(conn, policy)
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MigrationError(f"TimescaleDB setup failed: {first}") from exc
 
 
 def _ensure_version_table(conn: Conn) -> None:

@@ -59,13 +59,26 @@ def _enable_extension(conn: Conn) -> str | None:
     ):
         log.info("timescaledb is not available: time series stay plain tables")
         return None
+    if not _preloaded(conn):
+        # Installed but not in shared_preload_libraries: CREATE EXTENSION would answer
+        # FATAL and close the connection. Plain tables work; say how to get hypertables.
+        log.warning("timescaledb is installed but not preloaded (add it to "
+                    "shared_preload_libraries): time series stay plain tables")  # fmt: skip
+        return None
     try:
         conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
     except psycopg.Error as exc:
-        # Installed but not preloaded (shared_preload_libraries): plain tables still work.
+        if conn.closed:
+            raise
         log.warning("timescaledb is installed but cannot be enabled: %s", exc)
         return None
     return installed_version(conn)
+
+
+def _preloaded(conn: Conn) -> bool:
+    """Whether the server preloads timescaledb (it must, for the extension to load)."""
+    libraries = str(rows.scalar(conn, "SELECT current_setting('shared_preload_libraries')"))
+    return "timescaledb" in {name.strip() for name in libraries.split(",")}
 
 
 def installed_version(conn: Conn) -> str | None:
