@@ -103,7 +103,7 @@ class NotifierRunner:
             if not events:
                 return None
             delivered = self._deliver(events[0])
-            if self._stop.is_set() and not delivered:
+            if delivered is None:
                 return None  # stopped mid-retry: the next start tries this event again
             conn.execute(
                 "UPDATE notifier_cursors SET last_event_id = %s, updated_at = now()"
@@ -112,7 +112,8 @@ class NotifierRunner:
             )
             return delivered
 
-    def _deliver(self, event: CaseEvent) -> int:
+    def _deliver(self, event: CaseEvent) -> int | None:
+        """1 delivered, 0 skipped or given up (the cursor moves on), None stopped meanwhile."""
         if self._routing is not None and not self._routing.wants(event):
             self._metrics.notifications.labels(self.name, "skipped").inc()
             return 0
@@ -130,7 +131,7 @@ class NotifierRunner:
                 if wait is None and (exc.permanent or attempt >= self.retries):
                     break
                 if self.pause(wait if wait is not None else self.backoff_s * 2**attempt):
-                    return 0  # stopped: the cursor stays, the next start tries again
+                    return None
                 attempt += 0 if wait is not None else 1
         self._metrics.notifications.labels(self.name, "failed").inc()
         return 0
