@@ -18,6 +18,7 @@ from hub import __version__
 from hub.auth import ROLES, add_user, issue_token
 from hub.config import json_schema, load_site
 from hub.errors import HubError
+from hub.notify.dry_run import add_notify_commands
 from hub.plugins import load_registry
 from hub.seams import CliHooks
 from hub.serve import run_migrations, serve, timeseries_policy
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db_commands(commands)
     _add_config_commands(commands)
     _add_user_commands(commands)
+    add_notify_commands(commands)
     _add_plugin_commands(commands)
     return parser
 

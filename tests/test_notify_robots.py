@@ -19,6 +19,7 @@ from psycopg_pool import ConnectionPool
 from hub.cases.feed import CaseEvent
 from hub.cases.sla import SlaMonitor
 from hub.cases.store import NewCase, open_case
+from hub.cli import main
 from hub.clock import FakeClock
 from hub.config import NotifierSpec, SiteConfig, load_site
 from hub.errors import ConfigError
@@ -44,6 +45,7 @@ class World:
     site: SiteConfig
     pool: ConnectionPool
     metrics: HubMetrics
+    raw: dict[str, Any]  # the site file it was loaded from
 
     def runners(self) -> dict[str, NotifierRunner]:
         """Fresh runners (as after a restart), waiting on the fake clock."""
@@ -88,7 +90,7 @@ def world(migrated_db: str, tmp_path: Any, demo_raw: dict[str, Any]) -> Iterator
         with pool.connection() as conn:
             sync_site(conn, site)
         try:
-            yield World(clock, receiver, site, pool, HubMetrics())
+            yield World(clock, receiver, site, pool, HubMetrics(), demo_raw)
         finally:
             pool.close()
 
@@ -290,3 +292,24 @@ def test_routing_rules(route: dict[str, Any], event: CaseEvent, wanted: bool) ->
     site = load_site(DEMO_CONFIG)
     spec = NotifierSpec.model_validate({"kind": "wecom", "routes": [route]})
     assert Routing.of(spec, site).wants(event) is wanted
+
+
+def test_dry_run_shows_what_a_case_would_send_to_whom(
+    world: World, tmp_path: Any, migrated_db: str, mqtt_url: str, capsys: Any
+) -> None:
+    raw = world.raw
+    raw["notifiers"][0]["routes"] = [{"events": ["sla_missed"]}]
+    raw["database"] = {"url": migrated_db}
+    raw["mqtt"] = {"url": mqtt_url}
+    (case_id,) = world.open_cases(1)
+    world.clock.advance(301)
+    SlaMonitor(world.pool, world.site, world.metrics, world.clock).check_once()
+    config = write_site(tmp_path, raw, "dry-run.yaml")
+    assert main(["notify", "dry-run", "--config", str(config), "--case", str(case_id)]) == 0
+    out = capsys.readouterr().out
+    assert "report → reported" in out and "sla_escalate → reported" in out
+    assert "wecom-qh: not routed" in out  # the opening: this group hears only of missed SLAs
+    assert "wecom-qh: 【超时未处置】消防通道占用 0" in out
+    assert "feishu-qh: [New case] fire lane" in out
+    assert f"escalation to grid_leader: 张建国 (网格长) via wecom-qh @{LEADER_MOBILE}" in out
+    assert world.receiver.received == []  # a dry run sends nothing

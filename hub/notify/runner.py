@@ -26,7 +26,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from hub.cases.feed import CaseEvent, events_after, last_event_id
-from hub.config import SiteConfig
+from hub.config import NotifierSpec, SiteConfig
 from hub.errors import ConfigError, HubError, NotifyError
 from hub.infra.metrics import HubMetrics
 from hub.infra.ticker import Ticker
@@ -144,14 +144,22 @@ def build_runners(
     """A runner for each notifier in the site file; an unknown kind is a start-up error."""
     runners = []
     for i, spec in enumerate(site.notifiers):
-        try:
-            plugin: Any = registry.get("gridhub.notifiers", spec.kind)
-        except HubError as exc:
-            raise ConfigError(f"notifiers[{i}].kind: {exc}") from exc
-        try:
-            notifier = plugin.build(spec, context)
-            routing = Routing.of(spec, site) if isinstance(notifier, MessageNotifier) else None
-        except HubError as exc:
-            raise ConfigError(f"notifiers[{i}] ({spec.kind}): {exc}") from exc
+        notifier, routing = build_notifier(i, spec, registry, context)
         runners.append(NotifierRunner(spec.name or spec.kind, notifier, pool, metrics, routing))
     return runners
+
+
+def build_notifier(
+    i: int, spec: NotifierSpec, registry: Registry, context: NotifierContext
+) -> tuple[Notifier, Routing | None]:
+    """Site notifier `i` and, for a chat robot, its routing; `ConfigError` naming the field."""
+    try:
+        plugin: Any = registry.get("gridhub.notifiers", spec.kind)
+    except HubError as exc:
+        raise ConfigError(f"notifiers[{i}].kind: {exc}") from exc
+    try:
+        notifier = plugin.build(spec, context)
+        routing = Routing.of(spec, context.site) if isinstance(notifier, MessageNotifier) else None
+    except HubError as exc:
+        raise ConfigError(f"notifiers[{i}] ({spec.kind}): {exc}") from exc
+    return notifier, routing
