@@ -149,6 +149,7 @@ class EscalationMessenger:
                 return None  # stopped mid-retry: this event again on the next start
             for d in deliveries:
                 note = d.audit_note()
+                log.info("case %d: %s", events[0].case_id, note)
                 apply(conn, CaseAction(events[0].case_id, "notify", f"notifier:{d.notifier}",
                                        "system", note), self._clock.now())  # fmt: skip
             conn.execute("UPDATE notifier_cursors SET last_event_id = %s, updated_at = now()"
