@@ -13,6 +13,7 @@ a refused payload) gives the event up at once.
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import urllib.error
@@ -116,6 +117,8 @@ def post_json(url: str, payload: dict[str, Any], timeout_s: float) -> Answer:
         return Answer(exc.code, dict(exc.headers or {}), _json(exc.read()))
     except (urllib.error.URLError, OSError) as exc:
         raise NotifyError(f"unreachable: {getattr(exc, 'reason', exc)}", "unreachable") from None
+    except http.client.HTTPException as exc:  # not HTTP at all: a bad status line, cut short
+        raise NotifyError(f"answered garbage: {type(exc).__name__}", "bad_answer") from None
 
 
 def _json(raw: bytes) -> dict[str, Any] | None:

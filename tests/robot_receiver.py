@@ -6,7 +6,8 @@ One server plays WeCom (``/cgi-bin/webhook/send?key=…``), DingTalk
 secret as the platforms document it, compares byte for byte, and refuses a
 mismatch the way the platform does. `script` holds answers to give, in order,
 before the normal one: ``"500"``, ``"rate"`` (the platform's rate-limit answer),
-``"garbage"`` (HTTP 200 with a body that is not JSON).
+``"garbage"`` (HTTP 200 with a body that is not JSON), ``"not-http"`` (bytes that
+are not an HTTP answer at all).
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ class _Handler(BaseHTTPRequestHandler):
             answer = "refused" if problem else cue
             self.server.received.append(Received(platform, self.server.clock.monotonic(), body,
                                                  answer))  # fmt: skip
-        if answer == "500":
+        if answer == "not-http":
+            self.wfile.write(b"SSH-2.0-OpenSSH_9.6 garbage\r\n\r\n")
+            self.close_connection = True
+        elif answer == "500":
             self._answer(500, b"upstream error")
         elif answer == "garbage":
             self._answer(200, b"<html>gateway says hi</html>")

@@ -133,13 +133,14 @@ def test_every_event_once_and_the_window_holds(
 def test_5xx_rate_limit_and_garbage_are_retried_and_counted(world: World) -> None:
     runner = world.runners()["ding-qh"]
     cases = world.open_cases(3)
-    world.receiver.script = ["500", "rate", "garbage", "ok", "500"]
+    world.receiver.script = ["500", "rate", "garbage", "not-http", "ok", "500"]
     start = world.clock.monotonic()
     assert runner.deliver_pending() == 3
     assert _case_ids(world.receiver.delivered()) == cases
     assert world.clock.monotonic() - start >= 600  # DingTalk blocks the robot for 10 minutes
     for outcome in ("server_error", "rate_limited", "bad_answer"):
         assert world.counted("ding-qh", outcome) >= 1
+    assert world.counted("ding-qh", "bad_answer") == 2
     assert world.counted("ding-qh", "failed") == 0
 
 
