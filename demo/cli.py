@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from demo.escalation import RobotInbox, with_demo_robot
 from demo.patrols import PatrolSimulator, SimSettings
 from demo.world import attach_demo
 from hub.cli import DEMO_CONFIG
@@ -29,7 +30,13 @@ def register(hooks: CliHooks) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     site = load_site(args.config)
     port = args.port if args.port is not None else site.api.port
-    serve(site, site.api.host, port, attach=attach_demo)
+    inbox = RobotInbox()
+    inbox.start()
+    try:
+        site = with_demo_robot(site, inbox.url, f"http://{site.api.host}:{port}")
+        serve(site, site.api.host, port, attach=attach_demo)
+    finally:
+        inbox.stop()
     return 0
 
 

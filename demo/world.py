@@ -2,7 +2,9 @@
 
 `attach_demo` is the `Attach` hook that `gridhub demo` hands to `hub.serve.serve`:
 it starts simulated patrols on the hub's broker, makes the demo's logins, renders
-and plays the camera scenes, and starts a simulated duty operator. Each part is
+and plays the camera scenes, starts a simulated duty operator, and reports a case
+by hand that nobody accepts (its escalation messages the grid leader's robot:
+demo/escalation.py). Each part is
 stopped through the hub's `ExitStack`, before the hub itself.
 """
 
@@ -14,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from demo.escalation import UnacceptedCase
 from demo.operator import DutyOperator
 from demo.patrols import PatrolSimulator
 from demo.scenes import DemoScenes
@@ -33,7 +36,7 @@ def attach_demo(hub: Hub, endpoints: Endpoints, extras: ExitStack) -> None:
     (stopped through `extras`, before the hub)."""
     extras.enter_context(simulated_patrols(hub, endpoints.broker_url))
     ensure_demo_users(hub)
-    for part in (DemoScenes(hub), DutyOperator(hub)):
+    for part in (DemoScenes(hub), DutyOperator(hub), UnacceptedCase(hub)):
         part.start()
         extras.callback(part.stop)
     log.info("demo login: %s / %s (operator), %s / %s (admin)",

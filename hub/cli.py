@@ -16,6 +16,7 @@ from pathlib import Path
 from hub import __version__
 from hub.config import load_site
 from hub.errors import HubError
+from hub.notify.dry_run import add_notify_commands
 from hub.plugins import COMMANDS, load_registry
 from hub.redact import ScrubFilter
 from hub.seams import CliHooks
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db_commands(commands)
     _add_config_commands(commands)
     add_user_commands(commands, DEMO_CONFIG)
+    add_notify_commands(commands)
     _add_plugin_commands(commands)
     return parser
 

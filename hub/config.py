@@ -389,6 +389,31 @@ class NotifierSpec(BaseModel):
     )
 
 
+class Contact(Strict):
+    """A person an escalation rung messages (hub/notify/escalation.py)."""
+
+    name: str = Field(min_length=1, description="Person's name, e.g. 张建国.")
+    role: str = Field(min_length=1, description="Their role, e.g. 网格长.")
+    grid: str = Field(description="Grid id they answer for (cases in it and below it).")
+    rung: str = Field(description="Escalation rung (a name in sla.escalation) they are on.")
+    notifier: str = Field(description="Name of the robot notifier that reaches them.")
+    target: str | None = Field(
+        default=None, description="Who to @mention: a platform user id or a mobile number."
+    )
+
+
+class NotifySettings(Strict):
+    """Who chat messages name, and where their links point (docs/notifications.md)."""
+
+    public_url: str | None = Field(
+        default=None, pattern=r"^https?://[^/\s]+",
+        description="The hub's address as message readers reach it (case links, snapshots).",
+    )  # fmt: skip
+    contacts: list[Contact] = Field(
+        default_factory=list, description="People messaged when a case climbs to their rung."
+    )
+
+
 class SiteInfo(Strict):
     """Who runs this hub."""
 
@@ -458,6 +483,9 @@ class SiteConfig(Strict):
     )
     notifiers: list[NotifierSpec] = Field(
         default_factory=list, description="Where case events are sent (MQTT, webhooks, …)."
+    )
+    notify: NotifySettings = Field(
+        default_factory=NotifySettings, description="Escalation contacts and message links."
     )
     scenarios: dict[str, Scenario] = Field(
         default_factory=dict,
@@ -545,6 +573,23 @@ def reference_problems(site: SiteConfig) -> Iterable[tuple[str, str]]:
     for i, sensor in enumerate(site.sensors):
         if sensor.grid is not None and sensor.grid not in grid_ids:
             yield f"sensors[{i}].grid", f"unknown grid '{sensor.grid}'"
+    yield from _contact_problems(site, grid_ids)
+
+
+def _contact_problems(site: SiteConfig, grid_ids: set[str]) -> Iterable[tuple[str, str]]:
+    notifiers: set[str] = set()
+    for i, spec in enumerate(site.notifiers):
+        if (spec.name or spec.kind) in notifiers:
+            yield f"notifiers[{i}].name", f"two notifiers named '{spec.name or spec.kind}'"
+        notifiers.add(spec.name or spec.kind)
+    for i, contact in enumerate(site.notify.contacts):
+        where = f"notify.contacts[{i}]"
+        if contact.grid not in grid_ids:
+            yield f"{where}.grid", f"unknown grid '{contact.grid}'"
+        if contact.rung not in site.sla.escalation:
+            yield f"{where}.rung", f"'{contact.rung}' is not in sla.escalation"
+        if contact.notifier not in notifiers:
+            yield f"{where}.notifier", f"no notifier named '{contact.notifier}'"
 
 
 def _duplicate_ids(section: str, ids: list[str]) -> Iterable[tuple[str, str]]:

@@ -10,7 +10,8 @@
     ├── PayloadError         an MQTT message that is rejected (with a reason to count)
     ├── CaseError            a case that does not exist or cannot take an action
     │   └── TransitionError  an action not allowed from the case's state or for the role
-    ├── NotifyError          a notifier could not deliver an event (it is retried)
+    ├── NotifyError          a notifier could not deliver an event (it is retried; `outcome`
+    │                        labels the metric, `retry_after_s` asks for a wait, not a try)
     ├── AuthError            a user, token or password that is not valid
     ├── SourceError          a camera source failed (the message never holds credentials)
     │   ├── SourceOpenError  it could not be opened (unreachable, refused, timed out)
@@ -78,7 +79,22 @@ class AuthError(HubError):
 
 
 class NotifyError(HubError):
-    """A notifier could not deliver an event; the runner retries it."""
+    """A notifier could not deliver an event; the runner retries it.
+
+    `outcome` is the metric label (server_error, rate_limited, bad_answer, …);
+    `retry_after_s` set means "wait this long, then try again" (a rate limit: the
+    wait is not one of the tries); `permanent` means no retry can help (a wrong
+    secret, a payload the platform refuses) and the event is given up at once.
+    """
+
+    def __init__(
+        self, message: str, outcome: str = "error", retry_after_s: float | None = None,
+        *, permanent: bool = False,
+    ) -> None:  # fmt: skip
+        super().__init__(message)
+        self.outcome = outcome
+        self.retry_after_s = retry_after_s
+        self.permanent = permanent
 
 
 class EmbeddedServiceError(HubError):

@@ -38,6 +38,7 @@ from hub.geo import GridIndex, GridNode, GridTopology
 from hub.infra.metrics import HubMetrics
 from hub.infra.mqtt import MqttLink
 from hub.model import GridInfo
+from hub.notify.escalation import escalation_parts
 from hub.notify.runner import NotifierRunner, build_runners
 from hub.patrols.history import SharedHistory
 from hub.patrols.index import AvailabilityRules, PatrolIndex
@@ -145,9 +146,13 @@ def open_hub(
         run(sla)
         feed = EventFeed(pool)
         run(feed)
-        runners = build_runners(site, registry, NotifierContext(site, link), pool, metrics)
-        for runner in runners:
-            run(runner)
+        runners = build_runners(site, registry, NotifierContext(site, link, clock), pool, metrics)
+        notify_parts: list[Part] = [
+            *runners,
+            *escalation_parts(site, runners, pool, metrics, clock),
+        ]
+        for notify_part in notify_parts:
+            run(notify_part)
         instance = this_instance(site.cluster.instance)
         leases = CameraLeases(pool, instance, site.cluster.lease_ttl_s)
         parts = ManagerParts(

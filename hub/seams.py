@@ -18,7 +18,9 @@ checks it against its group's Protocol when it is loaded.
   returns the alerts that frame confirmed (usually none); they go to the
   `AlertSink` (hub.alerts).
 - Notifiers: a `gridhub.notifiers` entry point names a `NotifierPlugin` that
-  builds a `Notifier` from its settings; the hub hands it each case event.
+  builds a `Notifier` from its settings; the hub hands it each case event. A
+  chat robot (WeCom, DingTalk, Feishu) is a `MessageNotifier` too: it also sends
+  a `Message` the hub composed (an escalation naming the people to @mention).
 - Commands: a `gridhub.cli` entry point names a `CommandPlugin` whose
   `register(hooks)` adds commands to `CliHooks` (`Commands` makes one from a function).
 """
@@ -220,6 +222,31 @@ class NotifierContext:
 
     site: SiteConfig
     mqtt: MqttLink
+    clock: Clock = SystemClock()  # what rate limits are measured with
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A chat message the hub composed (hub.notify.templates), ready for a robot."""
+
+    title: str
+    lines: tuple[str, ...]  # the body, one fact a line ("网格: 梧桐街道 / 清河社区 / 第二网格")
+    link: str | None = None  # the case on the dashboard, when a public URL is configured
+    image_url: str | None = None  # the evidence snapshot, where the platform can show one
+    mentions: tuple[str, ...] = ()  # platform user ids or mobile numbers to @mention
+
+
+@runtime_checkable
+class MessageNotifier(Protocol):
+    """A notifier that also sends composed messages (the chat robots)."""
+
+    language: str  # "zh" or "en": the language its messages are composed in
+
+    def notify(self, event: CaseEvent) -> None: ...
+
+    def send(self, message: Message) -> None:
+        """Deliver one message; `NotifyError` (with its outcome) when it could not."""
+        ...
 
 
 @runtime_checkable

@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 
 from hub.cases.feed import CaseEvent
+from hub.clock import SystemClock
 from hub.config import load_site
 from hub.infra.mqtt import MqttLink
 from hub.plugins import NOTIFIERS, load_registry
 from hub.seams import NotifierContext
 from hub.testing.contracts import check_notifier_plugin
 from tests.conftest import DEMO_CONFIG, Device
+from tests.robot_receiver import robot_receiver, robot_specs
 from tests.test_notify import Receiver
 
 PLUGINS = load_registry([NOTIFIERS]).all(NOTIFIERS)
@@ -69,7 +71,31 @@ def _webhook(_mqtt_url: str) -> Generator[Delivery, None, None]:
         server.server_close()
 
 
-RECEIVERS = {"mqtt": _mqtt, "webhook": _webhook}
+def _robot(platform: str) -> Callable[[str], Generator[Delivery, None, None]]:
+    """A chat robot against the local receiver that checks its platform's signature."""
+
+    def receiver(_mqtt_url: str) -> Generator[Delivery, None, None]:
+        with robot_receiver(SystemClock()) as server:
+            spec = next(s for s in robot_specs(server.base) if s["kind"] == platform)
+
+            def arrived(event: CaseEvent) -> bool:
+                return any(
+                    event.title in json.dumps(body, ensure_ascii=False)
+                    for body in server.delivered(platform)
+                )
+
+            yield Delivery(spec, arrived)
+
+    return receiver
+
+
+RECEIVERS = {
+    "mqtt": _mqtt,
+    "webhook": _webhook,
+    "wecom": _robot("wecom"),
+    "dingtalk": _robot("dingtalk"),
+    "feishu": _robot("feishu"),
+}
 
 
 def test_every_notifier_has_a_receiver_here() -> None:

@@ -41,6 +41,8 @@ class CaseEvent:
     title: str
     severity: int
     grid_id: str | None
+    camera_id: str | None = None
+    sensor_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -56,7 +58,7 @@ def events_after(conn: psycopg.Connection[Any], after_id: int, limit: int = 500)
     with conn.cursor(row_factory=class_row(CaseEvent)) as cur:
         return cur.execute(
             """SELECT e.id, e.case_id, e.at, e.actor, e.action, e.from_state, e.to_state, e.note,
-                      c.kind, c.title, c.severity, c.grid_id
+                      c.kind, c.title, c.severity, c.grid_id, c.camera_id, c.sensor_id
                FROM case_events e JOIN cases c ON c.id = e.case_id
                WHERE e.id > %s ORDER BY e.id LIMIT %s""",
             (after_id, limit),

@@ -52,6 +52,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("handoff", OPEN, "escalated", STAFF),  # 网格吹哨、部门报到: a department takes it
         _t("sla_escalate", OPEN, None, SYSTEM),  # a missed deadline: one rung up the ladder
         _t("alert", OPEN + " closed evaluated rejected", None, SYSTEM),  # a repeated alert
+        _t("notify", OPEN + " closed evaluated rejected", None, SYSTEM),  # people messaged
         _t("comment", OPEN + " closed evaluated rejected", None, STAFF | {"patrol"}),
         _t("arrive", "dispatched", "arrived", SYSTEM | {"patrol"}),
         _t("resolve", "arrived dispatched", "resolved", STAFF | SYSTEM | {"patrol"}),

@@ -101,7 +101,16 @@ class HubMetrics:
 
         self.notifications = Counter(
             "gridhub_notifications",
-            "Case events delivered (or given up on) by each notifier.",
+            "Case events by notifier and outcome: delivered, failed (given up after the "
+            "retries), skipped (not routed to it), and each failed try's reason "
+            "(server_error, rate_limited, throttled, bad_answer, unreachable, rejected).",
+            ["notifier", "outcome"],
+            registry=self.registry,
+        )
+
+        self.escalation_messages = Counter(
+            "gridhub_escalation_messages",
+            "Messages to the people of an escalation rung, by notifier and outcome.",
             ["notifier", "outcome"],
             registry=self.registry,
         )
