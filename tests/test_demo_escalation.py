@@ -35,9 +35,14 @@ def test_the_unaccepted_call_messages_the_grid_leader(
         assert "李秀英 (网格长)" in body["text"]["content"]
         assert "梧桐街道 / 清河社区 / 清河二网格" in body["text"]["content"]
         assert "demo robot inbox got a text message" in caplog.text
-        with hub.pool.connection() as conn:
-            note = conn.execute("SELECT note FROM case_events WHERE case_id = %s AND action"
-                                " = 'notify'", (call.case_id,)).fetchone()  # fmt: skip
-        assert note is not None and "via demo-wecom: delivered" in note[0]
+
+        def note() -> Any:
+            with hub.pool.connection() as conn:
+                return conn.execute("SELECT note FROM case_events WHERE case_id = %s AND"
+                                    " action = 'notify'", (call.case_id,)).fetchone()  # fmt: skip
+
+        # The audit line is written after the robot answered: wait for its commit.
+        wait_until(lambda: note() is not None, timeout=15)
+        assert "via demo-wecom: delivered" in note()[0]
     finally:
         inbox.stop()

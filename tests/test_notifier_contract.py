@@ -79,10 +79,8 @@ def _robot(platform: str) -> Callable[[str], Generator[Delivery, None, None]]:
             spec = next(s for s in robot_specs(server.base) if s["kind"] == platform)
 
             def arrived(event: CaseEvent) -> bool:
-                return any(
-                    event.title in json.dumps(body, ensure_ascii=False)
-                    for body in server.delivered(platform)
-                )
+                # A fresh receiver: the one message it accepted is this event's.
+                return f"#{event.case_id}" in json.dumps(server.delivered(platform))
 
             yield Delivery(spec, arrived)
 
