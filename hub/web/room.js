@@ -1,6 +1,7 @@
 // The monitoring room: live feed, case board, map, case detail with actions, statistics.
 import { Board, BOARD_STATES } from "./board.js";
-import { api, el, fmtTime, langButton, start, t } from "./common.js";
+import { api, el, fmtTime, lang, langButton, start, t } from "./common.js";
+import { foldRepeats, renderEvidence, repeatLabel } from "./evidence.js";
 import { LiveFeed } from "./live.js";
 import { GridMap } from "./map.js";
 import { renderStats } from "./stats.js";
@@ -15,6 +16,7 @@ let flushing = false;
 let muted = localStorage.getItem("gridhub.muted") === "1";
 let audio = null;
 let detail = null;
+let evidenceNode = null; // kept across re-renders, so a playing clip is not reloaded
 
 async function loadOpenCases() {
   let cursor = null;
@@ -112,12 +114,28 @@ function renderDetail(c) {
       c.allowed_actions.includes("evaluate") ? score : null,
       c.allowed_actions.includes("handoff") ? dept : null) : null,
     el("p", { id: "action-error", class: "error", role: "alert" }),
+    el("section", { id: "evidence", class: "evidence" }),
     el("h3", {}, t("audit")),
-    el("ol", { class: "audit" }, ...c.events.map((e) => el("li", {},
-      el("time", { datetime: e.at }, fmtTime(e.at)), ` ${e.actor} · ${t(e.action)}`,
-      e.from_state ? ` (${t(e.from_state)} → ${t(e.to_state)})` : ` (${t(e.to_state)})`,
-      e.note ? el("q", {}, e.note) : null))),
+    el("ol", { class: "audit" }, ...foldRepeats(c.events).map(auditLine)),
   ].filter(Boolean));
+  const evidenceKey = `${c.id}:${c.alerts.length}:${lang}`;
+  const evidenceBox = box.querySelector("#evidence");
+  if (evidenceNode?.dataset.key === evidenceKey) evidenceBox.replaceWith(evidenceNode);
+  else {
+    evidenceBox.dataset.key = evidenceKey;
+    evidenceNode = evidenceBox;
+    renderEvidence(c, evidenceBox);
+  }
+}
+
+function auditLine(e) {
+  if (e.repeat) {
+    return el("li", { class: "repeat", dataset: { repeat: e.repeat } },
+      el("time", { datetime: e.at }, fmtTime(e.at)), ` ${repeatLabel(e.repeat, e.last)}`);
+  }
+  return el("li", {}, el("time", { datetime: e.at }, fmtTime(e.at)), ` ${e.actor} · ${t(e.action)}`,
+    e.from_state ? ` (${t(e.from_state)} → ${t(e.to_state)})` : ` (${t(e.to_state)})`,
+    e.note ? el("q", {}, e.note) : null);
 }
 
 async function act(id, action, note, score, dept) {
