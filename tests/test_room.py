@@ -7,6 +7,7 @@ operator and the patrol see. Screenshots land in test-output/.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,58 @@ def test_case_panel_shows_evidence_and_groups_repeats(hub: Hub, login: Login) ->
         assert missing is not None
         _card(room, missing).click()
         expect(room.locator("#evidence .missing")).to_contain_text("No space left on device")
+
+
+def test_review_queue_rejects_with_a_reason_and_counts_it(hub: Hub, login: Login) -> None:  # noqa: F811
+    thrown = case_with_evidence(hub, kind="thrown_object", region="facade",
+                                details={"floor": 13, "window_column": 1},
+                                summary="object thrown from floor 13, window column 1")  # fmt: skip
+    english = "fire lane lane-2 blocked for 11 s"
+    lane = hub.cases.record(_alert(hub, region="lane-2", summary=english,
+                                   details={"blocked_s": 11.2})).case_id  # fmt: skip
+    assert lane is not None
+    with serve_hub(hub) as base:
+        room = login(base, add_login(hub, "duty-op", "operator"), **WIDE)
+        expect(_card(room, thrown)).to_contain_text("13楼 第1列窗口 高空抛物")
+        expect(_card(room, lane)).to_contain_text("被占用 11 秒")
+        room.click("#tab-review")
+        items = room.locator("#review-list .review-item")
+        expect(items).to_have_count(2)
+        expect(items.first).to_have_attribute("data-id", str(lane))  # newest first
+        room.wait_for_function(
+            "() => document.querySelector('#review-list img.review-snap')?.naturalWidth > 0"
+        )
+        room.screenshot(path=screenshot_path("room-review"))
+        _no_english_titles(room)
+        item = room.locator(f"#review-list .review-item[data-id='{lane}']")
+        item.locator("select.reject-reason").select_option("animal")
+        item.locator("button[data-verdict=reject]").click()
+        expect(items).to_have_count(1)
+        expect(_card(room, lane)).to_have_count(0)
+        with hub.pool.connection() as conn:
+            row = conn.execute("SELECT state, details->>'reject_reason' FROM cases WHERE id = %s",
+                               (lane,)).fetchone()  # fmt: skip
+        assert row == ("rejected", "animal")
+        items.first.focus()
+        room.keyboard.press("a")  # keyboard: accept
+        expect(items).to_have_count(0)
+        expect(_card(room, thrown, "accepted")).to_be_attached()  # on the board (hidden tab)
+        room.click("#tab-stats")
+        source = room.locator(
+            "#false-alarm-table tr[data-source='CAM-QH-L01'][data-kind=fire_lane]"
+        )
+        expect(source).to_contain_text("动物或飞鸟 ×1")
+        room.click("#lang")
+        expect(source).to_contain_text("Animal or bird ×1")
+        room.click("#tab-board")
+        expect(_card(room, thrown)).to_contain_text("Object thrown from floor 13, window column 1")
+
+
+ENGLISH_TITLE = re.compile(r"\b(object thrown|fire lane|blocked for|window column)\b", re.I)
+
+
+def _no_english_titles(page: Page) -> None:
+    """Not one English scenario sentence anywhere on the page in zh-CN."""
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    text = page.evaluate("document.body.innerText")
+    assert not ENGLISH_TITLE.search(text), ENGLISH_TITLE.search(text)

@@ -16,7 +16,18 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
-from hub.api import cameras, cases, evidence, health, live, patrols, session, site, web
+from hub.api import (
+    cameras,
+    cases,
+    evidence,
+    health,
+    live,
+    patrols,
+    review,
+    session,
+    site,
+    web,
+)
 from hub.api.bodies import BodyLimit, body_parse_error
 from hub.api.request_metrics import RequestMetrics
 from hub.hub import Hub
@@ -40,6 +51,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(patrols.router)
     app.include_router(cases.router)
     app.include_router(evidence.router)
+    app.include_router(review.router)
     app.include_router(live.router)
     app.include_router(cameras.router)
     app.add_exception_handler(RequestValidationError, _validation_error)

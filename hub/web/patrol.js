@@ -1,6 +1,7 @@
 // The patrol page (a phone): my current dispatch, accept / decline / arrived / resolved with a
 // note (POST /api/dispatches/{id}/reply, the same replies as an MQTT device), my recent cases.
 import { api, el, fmtTime, langButton, start, t } from "./common.js";
+import { caseTitle } from "./scenarios.js";
 
 const LIVE_DISPATCH = ["pending", "sent", "accepted", "arrived"];
 const WORKING = ["dispatched", "arrived"];
@@ -42,7 +43,7 @@ function renderDispatch(found) {
   const where = c.lat !== null ? `${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}` : "–";
   const about = c.details?.description ?? c.details?.summary;
   box.replaceChildren(...[
-    el("h3", {}, `#${c.id} ${c.title}`),
+    el("h3", {}, `#${c.id} ${caseTitle(c)}`),
     el("p", {}, el("span", { class: "state", dataset: { state: c.state } }, t(c.state)),
       ` · ${t(d.state)} · ${c.grid_id ?? "–"} · ${fmtTime(c.opened_at)}`),
     el("p", {}, `${t("location")}: ${where} `, c.lat !== null ? el("a", {
@@ -70,7 +71,7 @@ async function reply(dispatchId, action, note) {
 
 function renderRecent(items) {
   document.getElementById("recent").replaceChildren(...items.map((c) => el("li", {},
-    `#${c.id} ${c.title} · `, el("span", { class: "state", dataset: { state: c.state } },
+    `#${c.id} ${caseTitle(c)} · `, el("span", { class: "state", dataset: { state: c.state } },
       t(c.state)), ` · ${fmtTime(c.updated_at)}`)));
 }
 

@@ -2,6 +2,8 @@
 import { Board, BOARD_STATES } from "./board.js";
 import { api, el, fmtTime, lang, langButton, start, t } from "./common.js";
 import { foldRepeats, renderEvidence, repeatLabel } from "./evidence.js";
+import { refreshReview, setReviewListener } from "./review.js";
+import { caseTitle, scenarioName, setZoneLabels } from "./scenarios.js";
 import { LiveFeed } from "./live.js";
 import { GridMap } from "./map.js";
 import { renderStats } from "./stats.js";
@@ -63,6 +65,7 @@ async function flush() {
       try {
         const c = await api(`/api/cases/${id}`);
         show(c);
+        retitleFeed(c);
         if (detail?.id === id) renderDetail(c);
       } catch (exc) {
         if (exc.status !== 404) console.warn("case", id, exc);
@@ -70,6 +73,7 @@ async function flush() {
     }));
   }
   recolour();
+  refreshReview(); // the tab's count follows too
   flushing = false;
   if (dirty.size) {
     flushing = true;
@@ -82,11 +86,22 @@ function addToFeed(event) {
   const item = el("li", { class: `feed-item sev-${event.severity}`, dataset: { case: event.case_id } },
     el("button", { type: "button", onclick: () => select(event.case_id) },
       el("time", { datetime: event.at }, fmtTime(event.at, false)), " ",
-      el("b", {}, `#${event.case_id} ${event.title}`), " ",
+      el("b", { class: "feed-title" }, `#${event.case_id} ${feedTitle(event)}`), " ",
       el("span", { class: "badge", "data-i18n": event.action }, t(event.action)),
       el("span", { class: "feed-meta" }, ` ${event.grid_id ?? ""} · ${event.actor}`)));
   list.prepend(item);
   while (list.childElementCount > FEED_MAX) list.lastElementChild.remove();
+}
+
+function feedTitle(event) {
+  const known = board.cards.get(event.case_id)?.case;
+  return known ? caseTitle(known) : scenarioName(event.kind);
+}
+
+function retitleFeed(c) {
+  for (const b of document.querySelectorAll(`#feed [data-case='${c.id}'] .feed-title`)) {
+    b.textContent = `#${c.id} ${caseTitle(c)}`;
+  }
 }
 
 async function select(id) {
@@ -105,9 +120,10 @@ function renderDetail(c) {
       dataset: { action: a }, onclick: () => act(c.id, a, note, score, dept) }, t(a)));
   const about = c.details?.description ?? c.details?.summary;
   box.replaceChildren(...[
-    el("h2", {}, `#${c.id} ${c.title}`),
+    el("h2", {}, `#${c.id} ${caseTitle(c)}`),
     el("p", { class: "detail-meta" }, el("span", { class: "state", dataset: { state: c.state } },
-      t(c.state)), ` · ${c.kind} · ${c.grid_id ?? "–"} · ${fmtTime(c.opened_at)}`),
+      t(c.state)), ` · ${scenarioName(c.kind)} · ${c.camera_id ?? c.sensor_id ?? "–"} · `
+      + `${c.grid_id ?? "–"} · ${fmtTime(c.opened_at)}`),
     about ? el("p", {}, about) : null,
     el("div", { class: "actions" }, ...buttons),
     c.allowed_actions.length ? el("div", { class: "action-inputs" }, note,
@@ -191,7 +207,7 @@ async function pollPatrols() {
 }
 
 function tabs() {
-  const views = { board: "board-view", stats: "stats-view" };
+  const views = { board: "board-view", review: "review-view", stats: "stats-view" };
   for (const name of Object.keys(views)) {
     document.getElementById(`tab-${name}`).addEventListener("click", () => {
       for (const [other, view] of Object.entries(views)) {
@@ -199,6 +215,7 @@ function tabs() {
         document.getElementById(`tab-${other}`).setAttribute("aria-selected", other === name);
       }
       if (name === "stats") renderStats();
+      if (name === "review") refreshReview();
     });
   }
   document.getElementById("stats-group").addEventListener("change", renderStats);
@@ -217,7 +234,10 @@ async function main() {
     labelMute();
     setConn(document.getElementById("conn").dataset.state);
     board.relabel();
+    for (const { case: c } of board.cards.values()) retitleFeed(c);
     if (detail) renderDetail(detail);
+    if (!document.getElementById("review-view").hidden) refreshReview();
+    if (!document.getElementById("stats-view").hidden) renderStats();
   });
   labelMute();
   document.getElementById("mute").addEventListener("click", () => {
@@ -231,13 +251,21 @@ async function main() {
     document.getElementById("clock").textContent = fmtTime(new Date().toISOString());
   }, 1000);
   map.setGrids(await api("/api/grids"));
-  map.setCameras(await api("/api/cameras"));
+  const cameras = await api("/api/cameras");
+  setZoneLabels(cameras);
+  map.setCameras(cameras);
+  setReviewListener((c) => {
+    show(c);
+    recolour();
+    if (detail?.id === c.id) renderDetail(c);
+  });
   let loaded = false;
   const live = new LiveFeed(onEvent, async (state) => {
     setConn(state);
     if (state === "open" && (!loaded || live.token === null)) {
       loaded = true;
       await loadOpenCases();
+      refreshReview();
     }
   });
   window.gridhubLive = live; // for tests and the curious: gridhubLive.drop()

@@ -67,3 +67,23 @@ Object.assign(STRINGS.en, {
     + "by another instance)", noEvidence: "No evidence file for this alert",
   noAlerts: "No alerts (reported by hand)", photos: "Photos from the scene",
 });
+
+// Alert review and false-alarm statistics.
+Object.assign(STRINGS.zh, {
+  review: "待审核", reviewHint: "新告警，最新在前。选中一项后按 A 受理、R 误报、D 派遣。",
+  reviewEmpty: "暂无待审核告警", acceptCase: "确认受理", rejectReason: "误报原因",
+  suggested: "建议派遣", metres: "米", noPatrol: "附近无空闲巡逻员",
+  reason_light: "光影变化", reason_animal: "动物或飞鸟", reason_weather: "雨雪风",
+  reason_shake: "摄像机抖动", reason_authorised: "允许的活动", reason_duplicate: "重复案件",
+  reason_other: "其他", reason_unknown: "未注明", falseAlarmsBySource: "误报统计（按摄像机与检测器）",
+});
+Object.assign(STRINGS.en, {
+  review: "Review", reviewHint: "New alerts, newest first. On a selected item press A to accept, "
+    + "R to reject as a false alarm, D to dispatch.", reviewEmpty: "Nothing to review",
+  acceptCase: "Accept", rejectReason: "False-alarm reason", suggested: "Suggested",
+  metres: "m", noPatrol: "No free patrol nearby", reason_light: "Light or shadow",
+  reason_animal: "Animal or bird", reason_weather: "Rain, snow or wind",
+  reason_shake: "Camera shake", reason_authorised: "Authorised activity",
+  reason_duplicate: "Duplicate case", reason_other: "Other", reason_unknown: "Not given",
+  falseAlarmsBySource: "False alarms by camera and detector",
+});
