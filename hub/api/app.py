@@ -24,6 +24,7 @@ from hub.api import (
     live,
     patrols,
     review,
+    search,
     session,
     site,
     web,
@@ -52,6 +53,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(evidence.router)
     app.include_router(review.router)
+    app.include_router(search.router)
     app.include_router(live.router)
     app.include_router(cameras.router)
     app.add_exception_handler(RequestValidationError, _validation_error)
