@@ -129,3 +129,34 @@ def _no_english_titles(page: Page) -> None:
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     text = page.evaluate("document.body.innerText")
     assert not ENGLISH_TITLE.search(text), ENGLISH_TITLE.search(text)
+
+
+def test_history_search_filters_and_exports(hub: Hub, login: Login) -> None:  # noqa: F811
+    lane = hub.cases.record(_alert(hub, details={"blocked_s": 30})).case_id
+    gate = hub.cases.record(_alert(hub, kind="intrusion", region="gate", camera="CAM-LS-G01",
+                                   details={"count": 2}, summary="2 object(s) in gate")
+                            ).case_id  # fmt: skip
+    with serve_hub(hub) as base:
+        room = login(base, add_login(hub, "duty-op", "operator"), **WIDE)
+        room.click("#tab-history")
+        rows = room.locator("#search-table tbody tr")
+        expect(rows).to_have_count(2)
+        expect(room.locator("#search-total")).to_have_text("共 2 件")
+        room.select_option("#search select[name=camera]", "CAM-LS-G01")
+        room.click("#search button[type=submit]")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_have_attribute("data-id", str(gate))
+        room.select_option("#search select[name=camera]", "")
+        room.fill("#search input[name=q]", "消防通道")  # the scenario's name
+        room.press("#search input[name=q]", "Enter")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_have_attribute("data-id", str(lane))
+        expect(rows.first).to_contain_text("消防通道 被占用 30 秒")
+        room.screenshot(path=screenshot_path("room-history"))
+        href = room.locator("#export").get_attribute("href")
+        assert href is not None and "q=" in href
+        exported = room.request.get(href)
+        assert exported.ok and exported.text().count("\n") == 2  # the header and one case
+        rows.first.click()
+        expect(room.locator("#board-view")).to_be_visible()
+        expect(room.locator("#detail h2")).to_contain_text(f"#{lane}")

@@ -2,6 +2,7 @@
 import { Board, BOARD_STATES } from "./board.js";
 import { api, el, fmtTime, lang, langButton, start, t } from "./common.js";
 import { foldRepeats, renderEvidence, repeatLabel } from "./evidence.js";
+import { relabelHistory, search, setupHistory } from "./history.js";
 import { refreshReview, setReviewListener } from "./review.js";
 import { caseTitle, scenarioName, setZoneLabels } from "./scenarios.js";
 import { LiveFeed } from "./live.js";
@@ -207,7 +208,8 @@ async function pollPatrols() {
 }
 
 function tabs() {
-  const views = { board: "board-view", review: "review-view", stats: "stats-view" };
+  const views = { board: "board-view", review: "review-view", history: "history-view",
+    stats: "stats-view" };
   for (const name of Object.keys(views)) {
     document.getElementById(`tab-${name}`).addEventListener("click", () => {
       for (const [other, view] of Object.entries(views)) {
@@ -216,6 +218,7 @@ function tabs() {
       }
       if (name === "stats") renderStats();
       if (name === "review") refreshReview();
+      if (name === "history") search(false);
     });
   }
   document.getElementById("stats-group").addEventListener("change", renderStats);
@@ -238,6 +241,7 @@ async function main() {
     if (detail) renderDetail(detail);
     if (!document.getElementById("review-view").hidden) refreshReview();
     if (!document.getElementById("stats-view").hidden) renderStats();
+    relabelHistory();
   });
   labelMute();
   document.getElementById("mute").addEventListener("click", () => {
@@ -250,10 +254,15 @@ async function main() {
   setInterval(() => {
     document.getElementById("clock").textContent = fmtTime(new Date().toISOString());
   }, 1000);
-  map.setGrids(await api("/api/grids"));
+  const grids = await api("/api/grids");
+  map.setGrids(grids);
   const cameras = await api("/api/cameras");
   setZoneLabels(cameras);
   map.setCameras(cameras);
+  setupHistory(grids, cameras, (id) => {
+    document.getElementById("tab-board").click();
+    select(id);
+  });
   setReviewListener((c) => {
     show(c);
     recolour();

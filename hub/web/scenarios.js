@@ -21,7 +21,8 @@ const TITLES = {
   zh: {
     thrown_object: (d) => [d.floor != null && `${d.floor}楼`,
       d.window_column && `第${d.window_column}列窗口`, "高空抛物"].filter(Boolean).join(" "),
-    fire_lane: (d, z) => `消防通道${z ? ` ${z}` : ""} 被占用${d.blocked_s ? ` ${n(d.blocked_s)} 秒` : ""}`,
+    fire_lane: (d, z) => `${!z ? "消防通道" : z.includes("消防") ? z : `消防通道 ${z}`} 被占用`
+      + (d.blocked_s ? ` ${n(d.blocked_s)} 秒` : ""),
     intrusion: (d, z) => `${z ?? "区域"}有${d.count ?? ""}人/物闯入`,
     crowding: (d, z) => `${z ?? "区域"}聚集 ${d.count ?? "?"} 人（上限 ${d.max_count ?? "?"}）`,
     loitering: (d, z) => `${z ?? "区域"}徘徊逗留 ${n(d.dwell_s ?? 0)} 秒`,
@@ -30,7 +31,7 @@ const TITLES = {
   en: {
     thrown_object: (d) => `Object thrown from ${d.floor != null ? `floor ${d.floor}` : "height"}`
       + (d.window_column ? `, window column ${d.window_column}` : ""),
-    fire_lane: (d, z) => `Fire lane${z ? ` ${z}` : ""} blocked`
+    fire_lane: (d, z) => `Fire lane${z ? ` (${z})` : ""} blocked`
       + (d.blocked_s ? ` for ${n(d.blocked_s)} s` : ""),
     intrusion: (d, z) => `${d.count ?? ""} object(s) in ${z ?? "the zone"}`.trim(),
     crowding: (d, z) => `${d.count ?? "?"} people in ${z ?? "the zone"} (max ${d.max_count ?? "?"})`,

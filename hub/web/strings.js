@@ -87,3 +87,16 @@ Object.assign(STRINGS.en, {
   reason_duplicate: "Duplicate case", reason_other: "Other", reason_unknown: "Not given",
   falseAlarmsBySource: "False alarms by camera and detector",
 });
+
+// The history view (case search).
+Object.assign(STRINGS.zh, {
+  history: "案件查询", stateLabel: "状态", any: "全部", since: "开始", until: "结束", text: "关键词",
+  textHint: "标题、描述或编号", search: "查询", exportCsv: "导出 CSV", more: "加载更多",
+  found: "共", casesUnit: "件", id: "编号", title: "标题", opened: "上报时间",
+});
+Object.assign(STRINGS.en, {
+  history: "Case search", stateLabel: "State", any: "Any", since: "From", until: "Until",
+  text: "Text", textHint: "Title, description or number", search: "Search",
+  exportCsv: "Export CSV", more: "Load more", found: "Found", casesUnit: "cases", id: "No.",
+  title: "Title", opened: "Reported at",
+});
