@@ -22,7 +22,9 @@ from hub.api import (
     evidence,
     health,
     live,
+    navigation,
     patrols,
+    photos,
     review,
     search,
     session,
@@ -54,11 +56,17 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(evidence.router)
     app.include_router(review.router)
     app.include_router(search.router)
+    app.include_router(photos.router)
+    app.include_router(navigation.router)
     app.include_router(live.router)
     app.include_router(cameras.router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, body_parse_error)
-    app.add_middleware(BodyLimit, max_bytes=hub.site.api.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=hub.site.api.max_body_bytes,
+        uploads={"/photos": hub.site.api.max_photo_bytes * photos.MAX_PHOTOS + 65536},
+    )
     app.add_middleware(RequestMetrics, counter=hub.metrics.http_requests)
     web.mount(app)
     return app
