@@ -134,3 +134,19 @@ def test_without_pillow_opencv_also_turns_the_photo_upright() -> None:
     photo = _with_opencv(phone_jpeg())
     assert (photo.width, photo.height) == (32, 64)
     assert Image.open(io.BytesIO(photo.jpeg)).size == (32, 64)
+
+
+def test_an_upload_past_the_transport_limit_or_not_multipart_is_a_4xx(
+    hub: Hub, client: TestClient
+) -> None:
+    case_id = _case(hub)
+    operator = auth_headers(hub, "operator")
+    huge = b"x" * (LIMIT * 10 + 70_000)  # past every photo's limit together
+    form = {**operator, "Content-Type": "multipart/form-data; boundary=x"}
+    declared = client.post(f"/api/cases/{case_id}/photos", content=huge, headers=form)
+    assert declared.status_code == 413
+    as_json = {**operator, "Content-Type": "application/json"}
+    for body, headers in ((b'{"photo": 1}', as_json), (b"--x\r\nnonsense", form)):
+        answer = client.post(f"/api/cases/{case_id}/photos", content=body, headers=headers)
+        assert 400 <= answer.status_code < 500, answer.text
+    assert _stored(hub) == (0, 0)
