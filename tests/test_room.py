@@ -8,6 +8,7 @@ operator and the patrol see. Screenshots land in test-output/.
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ from playwright.sync_api import Page, expect
 from hub.hub import Hub
 from hub.model import EvidenceRef
 from tests.browser import add_login, screenshot_path, serve_hub
-from tests.conftest import HubFactory
+from tests.conftest import PATROL_POSITIONS, Device, HubFactory
 from tests.room_support import case_with_evidence
 from tests.test_alerts import _alert
 from tests.test_dashboard import Login, _card, browser, login  # noqa: F401 (fixtures)
+from tests.test_dispatch import _report_for_duty
+from tests.test_photos_api import phone_jpeg
 
 pytestmark = [pytest.mark.postgres, pytest.mark.mqtt, pytest.mark.slow]
 WIDE = {"viewport": {"width": 1600, "height": 900}}
@@ -160,3 +163,57 @@ def test_history_search_filters_and_exports(hub: Hub, login: Login) -> None:  # 
         rows.first.click()
         expect(room.locator("#board-view")).to_be_visible()
         expect(room.locator("#detail h2")).to_contain_text(f"#{lane}")
+
+
+def test_patrol_sees_snapshot_and_map_links_and_resolves_with_a_photo(
+    hub: Hub,
+    login: Login,  # noqa: F811
+    mqtt_url: str,
+) -> None:
+    tx = Device(mqtt_url, f"room-test-tx-{uuid.uuid4().hex[:8]}")
+    try:
+        _report_for_duty(hub, tx, {"P01": PATROL_POSITIONS["P01"]})
+    finally:
+        tx.close()
+    case_id = case_with_evidence(hub, details={"blocked_s": 40})
+    with serve_hub(hub) as base:
+        room = login(base, add_login(hub, "duty-op", "operator"), **WIDE)
+        phone = login(base, add_login(hub, "p01", "patrol", "P01"),
+                      viewport={"width": 390, "height": 844}, is_mobile=True)  # fmt: skip
+        room.click("#tab-review")
+        room.click(f"#review-list [data-id='{case_id}'] button[data-verdict=dispatch]")
+        expect(room.locator(f"#review-list [data-id='{case_id}']")).to_have_count(0)
+
+        expect(phone.locator("#dispatch h3")).to_contain_text("被占用 40 秒", timeout=8000)
+        phone.wait_for_function("() => document.querySelector('.dispatch-snap')?.naturalWidth > 0")
+        expect(phone.locator("#dispatch .distance")).to_contain_text("米")
+        amap = phone.locator("#dispatch a.route-amap").get_attribute("href") or ""
+        baidu = phone.locator("#dispatch a.route-baidu").get_attribute("href") or ""
+        assert amap.startswith("https://uri.amap.com/marker?position=")
+        assert "coord_type=bd09ll" in baidu
+        expect(phone.locator("#dispatch a.route-geoApp")).to_have_attribute(
+            "href", re.compile("^geo:")
+        )
+        phone.click("#dispatch button[data-action=accept]")
+        expect(phone.locator("#reply-photos")).to_be_attached()
+        phone.screenshot(path=screenshot_path("patrol"))
+        phone.fill("#reply-note", "已清理通道")
+        phone.set_input_files("#reply-photos", files=[
+            {"name": "x.txt", "mimeType": "image/jpeg", "buffer": b"not a picture"}])  # fmt: skip
+        phone.click("#dispatch button[data-action=resolve]")
+        expect(phone.locator("#reply-error")).to_contain_text("not a picture")
+        scene = phone_jpeg(640, 360)
+        phone.set_input_files("#reply-photos", files=[
+            {"name": "scene.jpg", "mimeType": "image/jpeg", "buffer": scene}])  # fmt: skip
+        phone.click("#dispatch button[data-action=resolve]")
+        expect(phone.locator("#dispatch .empty")).to_be_visible()
+
+        room.click("#tab-board")
+        _card(room, case_id, "resolved").click()
+        photo = room.locator("#evidence .photos img")
+        expect(photo).to_have_count(1)
+        room.wait_for_function(
+            "() => document.querySelector('#evidence .photos img')?.naturalHeight === 640"
+        )
+        expect(room.locator("#evidence .photo-note")).to_contain_text("已清理通道")
+        room.screenshot(path=screenshot_path("room-photo"))

@@ -94,8 +94,10 @@ function groupNode(group, byAlert) {
 /** Fill `box` with the case's alerts and their evidence (fetched now). */
 export async function renderEvidence(c, box) {
   let items = [];
+  let photos = [];
   try {
-    items = await api(`/api/cases/${c.id}/evidence`);
+    [items, photos] = await Promise.all([api(`/api/cases/${c.id}/evidence`),
+      api(`/api/cases/${c.id}/photos`)]);
   } catch (exc) {
     box.replaceChildren(el("p", { class: "error" }, `${t("failed")}: ${exc.message}`));
     return;
@@ -105,12 +107,16 @@ export async function renderEvidence(c, box) {
     if (!byAlert.has(item.alert_id)) byAlert.set(item.alert_id, []);
     byAlert.get(item.alert_id).push(item);
   }
-  const extra = items.filter((i) => i.alert_id === null);
+  const extra = photos.map((p) => ({ kind: "photo", media_type: "image/jpeg", url: p.url,
+    available: true, photo: p }));
   box.replaceChildren(...[
     el("h3", {}, t("evidence")),
     c.alerts.length || extra.length
       ? el("ol", { class: "alert-groups" }, ...groupAlerts(c.alerts).map((g) => groupNode(g, byAlert)))
       : el("p", { class: "empty" }, t("noAlerts")),
+    extra.length ? el("h3", {}, t("photos")) : null,
     extra.length ? el("div", { class: "evidence-media photos" }, ...extra.map(media)) : null,
+    ...photos.filter((p) => p.note).slice(-1).map((p) => el("p", { class: "photo-note" },
+      `${p.uploaded_by}: `, el("q", {}, p.note))),
   ].filter(Boolean));
 }

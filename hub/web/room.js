@@ -135,7 +135,9 @@ function renderDetail(c) {
     el("h3", {}, t("audit")),
     el("ol", { class: "audit" }, ...foldRepeats(c.events).map(auditLine)),
   ].filter(Boolean));
-  const evidenceKey = `${c.id}:${c.alerts.length}:${lang}`;
+  // Comments may carry photos: a new one reloads the evidence, other events leave it playing.
+  const comments = c.events.filter((e) => e.action === "comment").length;
+  const evidenceKey = `${c.id}:${c.alerts.length}:${comments}:${lang}`;
   const evidenceBox = box.querySelector("#evidence");
   if (evidenceNode?.dataset.key === evidenceKey) evidenceBox.replaceWith(evidenceNode);
   else {

@@ -100,3 +100,13 @@ Object.assign(STRINGS.en, {
   exportCsv: "Export CSV", more: "Load more", found: "Found", casesUnit: "cases", id: "No.",
   title: "Title", opened: "Reported at",
 });
+
+// The patrol page: navigation and photos.
+Object.assign(STRINGS.zh, {
+  addPhotos: "现场照片", amap: "高德地图", baidu: "百度地图", geoApp: "其他地图",
+});
+Object.assign(STRINGS.en, {
+  addPhotos: "Photos", amap: "Amap", baidu: "Baidu Maps", geoApp: "Other map app",
+});
+Object.assign(STRINGS.zh, { takePhoto: "拍照/选择照片", noPhotos: "未选择照片" });
+Object.assign(STRINGS.en, { takePhoto: "Take or choose photos", noPhotos: "No photo chosen" });
