@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from hub.hub import Hub
 from hub.model import EvidenceRef
@@ -198,13 +198,13 @@ def test_patrol_sees_snapshot_and_map_links_and_resolves_with_a_photo(
         expect(phone.locator("#reply-photos")).to_be_attached()
         phone.screenshot(path=screenshot_path("patrol"))
         phone.fill("#reply-note", "已清理通道")
-        phone.set_input_files("#reply-photos", files=[
-            {"name": "x.txt", "mimeType": "image/jpeg", "buffer": b"not a picture"}])  # fmt: skip
+        bad = FilePayload(name="x.txt", mimeType="image/jpeg", buffer=b"not a picture")
+        phone.set_input_files("#reply-photos", files=[bad])
         phone.click("#dispatch button[data-action=resolve]")
         expect(phone.locator("#reply-error")).to_contain_text("not a picture")
         scene = phone_jpeg(640, 360)
-        phone.set_input_files("#reply-photos", files=[
-            {"name": "scene.jpg", "mimeType": "image/jpeg", "buffer": scene}])  # fmt: skip
+        good = FilePayload(name="scene.jpg", mimeType="image/jpeg", buffer=scene)
+        phone.set_input_files("#reply-photos", files=[good])
         phone.click("#dispatch button[data-action=resolve]")
         expect(phone.locator("#dispatch .empty")).to_be_visible()
 
