@@ -57,7 +57,7 @@ function renderDispatch(found) {
     about ? el("p", {}, about) : null,
     note,
     replies.includes("resolve") ? el("div", { class: "photos-input" },
-      el("label", { class: "button" }, `📷 ${t("takePhoto")}`, photos), chosen) : null,
+      el("label", { class: "button" }, t("takePhoto"), photos), chosen) : null,
     el("div", { class: "actions big" }, ...replies.map((a) =>
       el("button", { type: "button", class: `action action-${a}`, dataset: { action: a },
         onclick: () => reply(found, a, note, photos) }, t(a === "accept" ? "take" : a)))),
