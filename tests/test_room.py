@@ -18,6 +18,7 @@ from playwright.sync_api import FilePayload, Page, expect
 from hub.hub import Hub
 from hub.model import EvidenceRef
 from tests.browser import add_login, screenshot_path, serve_hub
+from tests.camera_support import RtspServer, rtsp_server  # noqa: F401 (fixture)
 from tests.conftest import PATROL_POSITIONS, Device, HubFactory
 from tests.room_support import case_with_evidence
 from tests.test_alerts import _alert
@@ -217,3 +218,37 @@ def test_patrol_sees_snapshot_and_map_links_and_resolves_with_a_photo(
         )
         expect(room.locator("#evidence .photo-note")).to_contain_text("已清理通道")
         room.screenshot(path=screenshot_path("room-photo"))
+
+
+def test_camera_wall_shows_live_frames_health_and_open_cases(
+    hub_factory: HubFactory,
+    demo_raw: dict[str, Any],
+    tmp_path: Path,
+    login: Login,  # noqa: F811
+    rtsp_server: RtspServer,  # noqa: F811
+) -> None:
+    demo_raw["site"]["data_dir"] = str(tmp_path / "data")
+    live = {"id": "CAM-WALL-1", "name": "北门", "url": rtsp_server.url, "analysis_fps": 5,
+            "location": {"lat": 30.2768, "lon": 120.1443}}  # fmt: skip
+    demo_raw["cameras"] = [live, {**live, "id": "CAM-WALL-2", "name": "南门"}]
+    hub = hub_factory(raw=demo_raw)
+    case_id = hub.cases.record(_alert(hub, camera="CAM-WALL-2")).case_id
+    with serve_hub(hub) as base:
+        wall = login(base, add_login(hub, "duty-op", "operator"), **WIDE)
+        wall.goto("/wall")
+        tiles = wall.locator(".tile")
+        expect(tiles).to_have_count(2)
+        wall.wait_for_function("() => [...document.querySelectorAll('.tile img')]"
+                               ".every((img) => img.naturalWidth > 0)", timeout=15000)  # fmt: skip
+        expect(wall.locator(".tile[data-camera='CAM-WALL-1']")).to_have_attribute(
+            "data-state", "online", timeout=12000)  # fmt: skip
+        expect(wall.locator(".tile[data-camera='CAM-WALL-1'] .tile-health")).to_contain_text("在线")
+        expect(wall.locator(".tile[data-camera='CAM-WALL-2']")).to_have_attribute("data-open", "1")
+        expect(wall.locator(".tile[data-camera='CAM-WALL-1']")).to_have_attribute("data-open", "0")
+        wall.screenshot(path=screenshot_path("wall"))
+        wall.fill("#wall-filter", "南门")
+        expect(tiles).to_have_count(1)
+        assert wall.evaluate("document.querySelector('.tile img').src").endswith("width=480")
+        tiles.first.click()
+        expect(wall.locator("#wall-big")).to_be_visible()
+        expect(wall.locator("#wall-big-cases li")).to_contain_text(f"#{case_id}")

@@ -110,3 +110,16 @@ Object.assign(STRINGS.en, {
 });
 Object.assign(STRINGS.zh, { takePhoto: "拍照/选择照片", noPhotos: "未选择照片" });
 Object.assign(STRINGS.en, { takePhoto: "Take or choose photos", noPhotos: "No photo chosen" });
+
+// The camera wall.
+Object.assign(STRINGS.zh, {
+  wall: "监控墙", wallFilter: "摄像机名称或编号", recentAlerts: "最近告警", closeView: "关闭",
+  cam_online: "在线", cam_offline: "离线", cam_starting: "启动中", cam_stopped: "已停止",
+  cam_remote: "由其他实例运行", cam_unassigned: "未分配", cam_disabled: "已停用", cam_error: "故障",
+});
+Object.assign(STRINGS.en, {
+  wall: "Camera wall", wallFilter: "Camera name or id", recentAlerts: "Recent alerts",
+  closeView: "Close", cam_online: "Online", cam_offline: "Offline", cam_starting: "Starting",
+  cam_stopped: "Stopped", cam_remote: "On another instance", cam_unassigned: "Unassigned",
+  cam_disabled: "Disabled", cam_error: "Error",
+});
