@@ -248,7 +248,7 @@ def test_camera_wall_shows_live_frames_health_and_open_cases(
         wall.screenshot(path=screenshot_path("wall"))
         wall.fill("#wall-filter", "南门")
         expect(tiles).to_have_count(1)
-        assert wall.evaluate("document.querySelector('.tile img').src").endswith("width=480")
+        assert "snapshot.jpg?width=480" in wall.evaluate("document.querySelector('.tile img').src")
         tiles.first.click()
         expect(wall.locator("#wall-big")).to_be_visible()
         expect(wall.locator("#wall-big-cases li")).to_contain_text(f"#{case_id}")

@@ -1,26 +1,35 @@
-// The camera wall: each camera's live MJPEG preview, grouped by grid and filterable, with its
-// health (state, fps, last frame age) and a red frame while it has an open case. A tile's
-// stream runs only while the tile is shown and the page is visible, so the wall costs the hub
-// what its visible previews cost. Click a tile for the big picture and its recent alerts.
+// The camera wall: each camera's live picture, grouped by grid and filterable, with its health
+// (state, fps, last frame age) and a red frame while it has an open case. Tiles refresh a
+// resized snapshot once a second rather than holding an MJPEG stream each: a browser opens at
+// most 6 HTTP/1.1 connections to one host, so a 9-tile wall of streams would leave tiles (and
+// the API calls) waiting forever. A tile refreshes only while shown and the page is visible.
+// Click a tile for the big picture (one MJPEG stream) and its recent alerts.
 import { api, el, fmtTime, langButton, start, t } from "./common.js";
 import { caseTitle, setZoneLabels } from "./scenarios.js";
 
 const OPEN = ["reported", "escalated", "accepted", "dispatched", "arrived", "resolved"];
 const POLL_MS = 5000;
-const TILE = "fps=2&width=480";
+const TILE_MS = 1000;
+const TILE_WIDTH = 480;
 const tiles = new Map(); // camera id -> {camera, node, img, health}
 let cameras = [];
 
 const stream = (id, q) => `/api/cameras/${encodeURIComponent(id)}/stream.mjpg?${q}`;
+const snapshot = (id) => `/api/cameras/${encodeURIComponent(id)}/snapshot.jpg?width=${TILE_WIDTH}`
+  + `&t=${Date.now()}`;
 
 function tile(camera) {
-  const img = el("img", { alt: camera.name, loading: "lazy" });
+  const img = el("img", { alt: camera.name });
   const health = el("figcaption", { class: "tile-health" }, "…");
   const node = el("figure", { class: "tile", tabindex: 0, dataset: { camera: camera.id,
     open: "0", state: "starting" }, onclick: () => big(camera),
   onkeydown: (e) => { if (e.key === "Enter") big(camera); } },
   img, el("figcaption", { class: "tile-name" }, `${camera.name} · ${camera.id}`), health);
-  tiles.set(camera.id, { camera, node, img, health });
+  const entry = { camera, node, img, health, running: false };
+  const next = () => setTimeout(() => refreshTile(entry), TILE_MS);
+  img.addEventListener("load", next);
+  img.addEventListener("error", next); // 503 until the camera has a picture: try again
+  tiles.set(camera.id, entry);
   return node;
 }
 
@@ -40,13 +49,20 @@ function render() {
   streams();
 }
 
-/** Start the visible tiles' streams, stop the others (hidden by the filter or the page). */
+function wanted(entry) {
+  return document.visibilityState === "visible" && entry.node.isConnected;
+}
+
+/** Load the tile's next picture; its load (or error) schedules the one after. */
+function refreshTile(entry) {
+  entry.running = wanted(entry);
+  if (entry.running) entry.img.src = snapshot(entry.camera.id);
+}
+
+/** Start the shown tiles' refresh; hidden ones stop at their next turn. */
 function streams() {
-  const visible = document.visibilityState === "visible";
-  for (const { camera, node, img } of tiles.values()) {
-    const want = visible && node.isConnected ? stream(camera.id, TILE) : "";
-    if (want && !img.src) img.src = want;
-    else if (!want && img.src) img.removeAttribute("src");
+  for (const entry of tiles.values()) {
+    if (!entry.running && wanted(entry)) refreshTile(entry);
   }
 }
 
