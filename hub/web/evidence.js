@@ -2,6 +2,7 @@
 // clip (an inline, seekable <video>), repeats of one alert grouped into a line, and a reason
 // wherever a file is missing. Also groups the audit log's repeated-alert lines.
 import { api, el, fmtTime, t } from "./common.js";
+import { alertFacts } from "./scenarios.js";
 
 /** Alerts grouped: a new group starts whenever the alert's kind changes. */
 export function groupAlerts(alerts) {
@@ -69,7 +70,8 @@ function enlarge(url) {
 
 function alertLine(a) {
   const conf = a.confidence === null ? "" : ` · ${(a.confidence * 100).toFixed(0)}%`;
-  return `${fmtTime(a.ts)} · ${a.camera_id ?? a.sensor_id ?? "–"}${conf}`;
+  const facts = alertFacts(a.details);
+  return `${fmtTime(a.ts)} · ${a.camera_id ?? a.sensor_id ?? "–"}${conf}${facts ? ` · ${facts}` : ""}`;
 }
 
 function groupNode(group, byAlert) {

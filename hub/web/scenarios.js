@@ -62,3 +62,22 @@ export function caseTitle(c) {
   const zone = d.region ? zones.get(`${c.camera_id}|${d.region}`) ?? d.region : null;
   return template(d, zone);
 }
+
+const FACTS = {
+  zh: { floor: (v) => `${v}楼`, window_column: (v) => `第${v}列窗口`,
+    floor_confidence: (v) => `楼层置信度 ${Math.round(v * 100)}%`,
+    trajectory: (v) => `轨迹 ${v.length} 点`, blocked_s: (v) => `占用 ${n(v)} 秒`,
+    objects: (v) => `${v} 个占用物`, count: (v) => `${v} 人/物`, dwell_s: (v) => `停留 ${n(v)} 秒`,
+    direction: (v) => DIRECTIONS.zh[v] ?? v },
+  en: { floor: (v) => `floor ${v}`, window_column: (v) => `window column ${v}`,
+    floor_confidence: (v) => `floor confidence ${Math.round(v * 100)}%`,
+    trajectory: (v) => `trajectory of ${v.length} points`, blocked_s: (v) => `blocked ${n(v)} s`,
+    objects: (v) => `${v} object(s)`, count: (v) => `${v} inside`, dwell_s: (v) => `${n(v)} s dwell`,
+    direction: (v) => `to the ${v}` },
+};
+
+/** What an alert's details say (floor, window, trajectory, blocked seconds, …) in words. */
+export function alertFacts(details) {
+  return Object.entries(FACTS[lang]).filter(([k]) => details?.[k] != null && details[k] !== "")
+    .map(([k, say]) => say(details[k])).join(" · ");
+}
