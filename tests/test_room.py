@@ -222,6 +222,8 @@ def test_patrol_sees_snapshot_and_map_links_and_resolves_with_a_photo(
             "() => document.querySelector('#evidence .photos img')?.naturalHeight === 640"
         )
         expect(room.locator("#evidence .photo-note")).to_contain_text("已清理通道")
+        expect(room.locator("#detail .audit")).to_contain_text("巡逻员 P01，")  # the hub's note
+        expect(room.locator("#detail .audit")).to_contain_text("照片 ×1")
         room.screenshot(path=screenshot_path("room-photo"))
 
 

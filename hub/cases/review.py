@@ -47,7 +47,7 @@ class Rejection:
 
 def reject(conn: Conn, r: Rejection, now: datetime) -> None:
     """The `reject` transition and the stored reason, in the caller's transaction."""
-    label = REJECT_REASONS[r.reason].split(" / ")[0]
+    label = REJECT_REASONS[r.reason]  # "中文 / English": read in either language
     note = f"{label}" + (f": {r.note}" if r.note else "")
     apply(conn, CaseAction(r.case_id, "reject", r.actor, r.role, note), now)
     conn.execute(

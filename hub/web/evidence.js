@@ -15,16 +15,19 @@ export function groupAlerts(alerts) {
   return groups;
 }
 
-/** Audit events with consecutive `alert` lines folded into one {repeat: n, last} entry. */
+/** A repeated alert's audit line (a clearing, actor `<kind>_cleared`, is not one). */
+const isRepeat = (e) => e.action === "alert" && !e.actor.endsWith("_cleared");
+
+/** Audit events with consecutive repeated-alert lines folded into one {repeat: n, last}. */
 export function foldRepeats(events) {
   const out = [];
   for (const e of events) {
     const last = out.at(-1);
-    if (e.action === "alert" && last?.action === "alert") {
+    if (isRepeat(e) && last?.repeat) {
       last.repeat += 1;
       last.last = e.at;
     } else {
-      out.push(e.action === "alert" ? { ...e, repeat: 1, last: e.at } : e);
+      out.push(isRepeat(e) ? { ...e, repeat: 1, last: e.at } : e);
     }
   }
   return out;

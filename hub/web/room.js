@@ -4,7 +4,7 @@ import { api, el, fmtTime, lang, langButton, start, t } from "./common.js";
 import { foldRepeats, renderEvidence, repeatLabel } from "./evidence.js";
 import { relabelHistory, search, setupHistory } from "./history.js";
 import { refreshReview, setReviewListener } from "./review.js";
-import { caseTitle, scenarioName, setZoneLabels } from "./scenarios.js";
+import { caseTitle, noteText, scenarioName, setZoneLabels } from "./scenarios.js";
 import { LiveFeed } from "./live.js";
 import { GridMap } from "./map.js";
 import { renderStats } from "./stats.js";
@@ -152,9 +152,13 @@ function auditLine(e) {
     return el("li", { class: "repeat", dataset: { repeat: e.repeat } },
       el("time", { datetime: e.at }, fmtTime(e.at)), ` ${repeatLabel(e.repeat, e.last)}`);
   }
+  if (e.action === "alert") { // a clearing: the lane is free again, the sensor reads normal
+    return el("li", { class: "cleared" }, el("time", { datetime: e.at }, fmtTime(e.at)),
+      ` ${t("clearedAlert")} (${scenarioName(e.actor.replace(/_cleared$/, ""))})`);
+  }
   return el("li", {}, el("time", { datetime: e.at }, fmtTime(e.at)), ` ${e.actor} · ${t(e.action)}`,
     e.from_state ? ` (${t(e.from_state)} → ${t(e.to_state)})` : ` (${t(e.to_state)})`,
-    e.note ? el("q", {}, e.note) : null);
+    e.note ? el("q", {}, noteText(e.note)) : null);
 }
 
 async function act(id, action, note, score, dept) {

@@ -81,3 +81,24 @@ export function alertFacts(details) {
   return Object.entries(FACTS[lang]).filter(([k]) => details?.[k] != null && details[k] !== "")
     .map(([k, say]) => say(details[k])).join(" · ");
 }
+
+// Notes the hub writes into the audit log (in English) and how each reads in Chinese.
+const NOTES = [
+  [/^patrol (\S+), (\d+) m$/, (m) => `巡逻员 ${m[1]}，${m[2]} 米`],
+  [/^no available patrol in range$/, () => "附近无可用巡逻员"],
+  [/^auto-accepted: confidence ([\d.]+) >= ([\d.]+)$/, (m) => `自动受理：置信度 ${m[1]} ≥ ${m[2]}`],
+  [/^accepted to dispatch$/, () => "受理并派遣"],
+  [/^handed to ([^:]+)(: ([\s\S]*))?$/, (m) => `移交 ${m[1]}${m[3] ? `：${m[3]}` : ""}`],
+  [/^(\w+) deadline missed: escalated to (.+)$/,
+    (m) => `${m[1] === "accept" ? "受理" : "到场"}时限已过：提级至 ${m[2]}`],
+];
+
+/** An audit note in the current language (notes people wrote are shown as they are). */
+export function noteText(note) {
+  if (!note || lang !== "zh") return note;
+  for (const [pattern, say] of NOTES) {
+    const m = note.match(pattern);
+    if (m) return say(m);
+  }
+  return note;
+}

@@ -123,3 +123,5 @@ Object.assign(STRINGS.en, {
   cam_stopped: "Stopped", cam_remote: "On another instance", cam_unassigned: "Unassigned",
   cam_disabled: "Disabled", cam_error: "Error",
 });
+Object.assign(STRINGS.zh, { clearedAlert: "告警解除，已恢复正常" });
+Object.assign(STRINGS.en, { clearedAlert: "Alert cleared, back to normal" });
