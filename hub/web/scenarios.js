@@ -23,7 +23,7 @@ const TITLES = {
       d.window_column && `第${d.window_column}列窗口`, "高空抛物"].filter(Boolean).join(" "),
     fire_lane: (d, z) => `${!z ? "消防通道" : z.includes("消防") ? z : `消防通道 ${z}`} 被占用`
       + (d.blocked_s ? ` ${n(d.blocked_s)} 秒` : ""),
-    intrusion: (d, z) => `${z ?? "区域"}有${d.count ?? ""}人/物闯入`,
+    intrusion: (d, z) => `${z ?? "区域"}有人/物闯入${d.count ? `（${d.count}）` : ""}`,
     crowding: (d, z) => `${z ?? "区域"}聚集 ${d.count ?? "?"} 人（上限 ${d.max_count ?? "?"}）`,
     loitering: (d, z) => `${z ?? "区域"}徘徊逗留 ${n(d.dwell_s ?? 0)} 秒`,
     line_crossing: (d, z) => `越过${z ?? "警戒线"}${DIRECTIONS.zh[d.direction] ?? ""}`,
@@ -33,7 +33,7 @@ const TITLES = {
       + (d.window_column ? `, window column ${d.window_column}` : ""),
     fire_lane: (d, z) => `Fire lane${z ? ` (${z})` : ""} blocked`
       + (d.blocked_s ? ` for ${n(d.blocked_s)} s` : ""),
-    intrusion: (d, z) => `${d.count ?? ""} object(s) in ${z ?? "the zone"}`.trim(),
+    intrusion: (d, z) => `Intrusion in ${z ?? "the zone"}${d.count ? ` (${d.count})` : ""}`,
     crowding: (d, z) => `${d.count ?? "?"} people in ${z ?? "the zone"} (max ${d.max_count ?? "?"})`,
     loitering: (d, z) => `Loitering in ${z ?? "the zone"} for ${n(d.dwell_s ?? 0)} s`,
     line_crossing: (d, z) => `Crossed ${z ?? "the line"}${d.direction ? ` to the ${d.direction}` : ""}`,
