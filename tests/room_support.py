@@ -63,3 +63,12 @@ def case_with_evidence(hub: Hub, repeats: int = 0, **alert: Any) -> int:
 
 def evidence_dir(hub: Hub) -> Path:
     return hub.site.site.data_dir / "evidence"
+
+
+def repeat_alert(hub: Hub, case_id: int) -> None:
+    """One more repeat of the case's first alert (no evidence of its own), joining the case."""
+    with hub.pool.connection() as conn:
+        row = conn.execute("SELECT camera_id, details->>'region' FROM cases WHERE id = %s",
+                           (case_id,)).fetchone()  # fmt: skip
+    assert row is not None
+    assert hub.cases.record(_alert(hub, camera=row[0], region=row[1])).case_id == case_id

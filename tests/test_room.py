@@ -20,7 +20,7 @@ from hub.model import EvidenceRef
 from tests.browser import add_login, screenshot_path, serve_hub
 from tests.camera_support import RtspServer, rtsp_server  # noqa: F401 (fixture)
 from tests.conftest import PATROL_POSITIONS, Device, HubFactory
-from tests.room_support import case_with_evidence
+from tests.room_support import case_with_evidence, repeat_alert
 from tests.test_alerts import _alert
 from tests.test_dashboard import Login, _card, browser, login  # noqa: F401 (fixtures)
 from tests.test_dispatch import _report_for_duty
@@ -69,6 +69,14 @@ def test_case_panel_shows_evidence_and_groups_repeats(hub: Hub, login: Login) ->
         expect(room.locator("#evidence .repeats summary")).to_contain_text("重复告警 ×3")
         expect(room.locator("#detail .audit li.repeat")).to_have_count(1)
         expect(room.locator("#detail .audit li.repeat")).to_contain_text("重复告警 ×3，最近")
+        room.evaluate("document.querySelector('#evidence video').dataset.mark = 'kept'")
+        room.evaluate("(v => { v.loop = true; return v.play(); })"
+                      "(document.querySelector('#evidence video'))")  # fmt: skip
+        assert room.evaluate("document.querySelector('#evidence video').paused") is False
+        repeat_alert(hub, case_id)  # a looping scene repeats while the operator watches
+        expect(room.locator("#evidence .repeats summary")).to_contain_text("重复告警 ×4")
+        expect(room.locator("#evidence video")).to_have_attribute("data-mark", "kept")
+        assert room.evaluate("document.querySelector('#evidence video').paused") is False
         room.screenshot(path=screenshot_path("room-evidence"))
         room.click("#evidence img")
         expect(room.locator("#lightbox")).to_be_visible()

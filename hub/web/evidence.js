@@ -42,7 +42,19 @@ function whyMissing(item) {
   return item.missing ? `${t("evidenceMissing")}: ${item.missing}` : t("evidenceGone");
 }
 
+// Media nodes of the case on show, by URL: a re-render (a repeat alert, a comment) moves the
+// same <video> and <img> into the new list, so a playing clip keeps playing.
+const shown = { caseId: null, nodes: new Map() };
+
 function media(item) {
+  const kept = shown.nodes.get(item.url);
+  if (item.available && kept) return kept;
+  const node = makeMedia(item);
+  if (item.available) shown.nodes.set(item.url, node);
+  return node;
+}
+
+function makeMedia(item) {
   if (!item.available) {
     return el("p", { class: "missing", dataset: { kind: item.kind } },
       `${t(item.kind === "clip" ? "clip" : "snapshot")} · ${whyMissing(item)}`);
@@ -106,6 +118,10 @@ export async function renderEvidence(c, box) {
   } catch (exc) {
     box.replaceChildren(el("p", { class: "error" }, `${t("failed")}: ${exc.message}`));
     return;
+  }
+  if (shown.caseId !== c.id) {
+    shown.caseId = c.id;
+    shown.nodes.clear();
   }
   const byAlert = new Map();
   for (const item of items) {

@@ -139,11 +139,16 @@ function renderDetail(c) {
   const comments = c.events.filter((e) => e.action === "comment").length;
   const evidenceKey = `${c.id}:${c.alerts.length}:${comments}:${lang}`;
   const evidenceBox = box.querySelector("#evidence");
-  if (evidenceNode?.dataset.key === evidenceKey) evidenceBox.replaceWith(evidenceNode);
+  // The same case keeps its evidence section, moved back in within this task, so a playing
+  // clip is never out of the document long enough to be paused.
+  if (evidenceNode?.dataset.case === String(c.id)) evidenceBox.replaceWith(evidenceNode);
   else {
-    evidenceBox.dataset.key = evidenceKey;
     evidenceNode = evidenceBox;
-    renderEvidence(c, evidenceBox);
+    evidenceNode.dataset.case = c.id;
+  }
+  if (evidenceNode.dataset.key !== evidenceKey) {
+    evidenceNode.dataset.key = evidenceKey;
+    renderEvidence(c, evidenceNode); // reuses the media nodes already shown for this case
   }
 }
 
