@@ -210,7 +210,7 @@ def test_patrol_sees_snapshot_and_map_links_and_resolves_with_a_photo(
         )
         phone.click("#dispatch button[data-action=accept]")
         expect(phone.locator("#reply-photos")).to_be_attached()
-        phone.screenshot(path=screenshot_path("patrol"))
+        phone.screenshot(path=screenshot_path("patrol-navigation"))
         phone.fill("#reply-note", "已清理通道")
         bad = FilePayload(name="x.txt", mimeType="image/jpeg", buffer=b"not a picture")
         phone.set_input_files("#reply-photos", files=[bad])
