@@ -351,6 +351,13 @@ class ApiSettings(Strict):
         description="Days an API token from `gridhub user add` / `user token` stays valid; "
         "unset: until revoked.",
     )
+    max_photo_bytes: int = Field(
+        default=10 * 1_048_576,
+        ge=1024,
+        le=1_073_741_824,
+        description="Largest photo a patrol may upload to a case (POST /api/cases/{id}/photos), "
+        "in bytes; a larger one is refused with 413 and nothing is stored.",
+    )
 
 
 class ClusterSettings(Strict):

@@ -67,3 +67,22 @@ def test_evidence_follows_the_case_rules(hub: Hub, client: TestClient) -> None:
     assert client.get(f"/api/cases/{case_id}/evidence", headers=patrol).status_code == 404
     integrator = auth_headers(hub, "integrator")
     assert client.get(f"/api/cases/{case_id}/evidence", headers=integrator).status_code == 403
+
+
+def test_a_clip_is_served_as_seekable_mp4(hub: Hub, client: TestClient) -> None:
+    """The browser's <video> asks for byte ranges: 206 with the range, video/mp4, and the
+    MP4 index (moov) ahead of the media (mdat), so playback and seeking start at once."""
+    from tests.room_support import case_with_evidence
+
+    case_id = case_with_evidence(hub)
+    operator = auth_headers(hub, "operator")
+    items = client.get(f"/api/cases/{case_id}/evidence", headers=operator).json()
+    clip = next(i for i in items if i["kind"] == "clip")
+    whole = client.get(clip["url"], headers=operator)
+    assert whole.status_code == 200 and whole.headers["content-type"] == "video/mp4"
+    assert whole.headers["accept-ranges"] == "bytes"
+    assert 0 < whole.content.find(b"moov") < whole.content.find(b"mdat")
+    part = client.get(clip["url"], headers={**operator, "Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == whole.content[100:200]
+    assert part.headers["content-range"] == f"bytes 100-199/{len(whole.content)}"
+    assert part.headers["content-type"] == "video/mp4"

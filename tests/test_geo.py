@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from hub.config import load_site
-from hub.geo import GridIndex, GridShape, geometry_problem
+from hub.geo import (
+    GridIndex,
+    GridShape,
+    LatLon,
+    gcj02_to_bd09,
+    geometry_problem,
+    out_of_china,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
 from tests.conftest import DEMO_CONFIG
 
 
@@ -60,3 +70,32 @@ def test_geometry_problem(geojson: dict[str, Any], problem: str | None) -> None:
         assert found is None
     else:
         assert found is not None and found.startswith(problem)
+
+
+# Reference values: the published outputs of wandergis/coordtransform (the algorithm's
+# widely used implementation) for Tiananmen, 116.404 E 39.915 N.
+@pytest.mark.parametrize("convert, expected", [
+    (wgs84_to_gcj02, LatLon(39.91640428150164, 116.41024449916938)),
+    (gcj02_to_bd09, LatLon(39.92133699351021, 116.41036949371029)),
+    (wgs84_to_bd09, LatLon(39.922699552216216, 116.41662724378733)),
+])  # fmt: skip
+def test_chinese_datums_match_the_reference(
+    convert: Callable[[LatLon], LatLon], expected: LatLon
+) -> None:
+    got = convert(LatLon(39.915, 116.404))
+    assert got.lat == pytest.approx(expected.lat, abs=1e-9)
+    assert got.lon == pytest.approx(expected.lon, abs=1e-9)
+
+
+@pytest.mark.parametrize("place", [LatLon(51.5007, -0.1246), LatLon(35.6586, 139.7454)])
+def test_outside_china_no_shift(place: LatLon) -> None:
+    assert out_of_china(place)
+    assert wgs84_to_gcj02(place) == place == wgs84_to_bd09(place)
+
+
+def test_the_shift_in_china_is_a_few_hundred_metres() -> None:
+    from hub.patrols.index import haversine_m
+
+    p = LatLon(40.05, 116.33)  # the demo site
+    gcj = wgs84_to_gcj02(p)
+    assert 100 < haversine_m(p.lat, p.lon, gcj.lat, gcj.lon) < 1000

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hub.config import Scenario, SiteConfig
+from hub.config import Scenario, SiteConfig, default_scenarios
 from hub.model import Alert
 from hub.plugins import DETECTORS, Registry
 from hub.seams import DetectorScenario
@@ -54,6 +54,16 @@ class ScenarioBook:
                 auto_dispatch_confidence=declared.auto_dispatch_confidence,
             )
         return self._site.scenario(kind)
+
+    def kinds_named(self, text: str) -> tuple[str, ...]:
+        """The kinds whose title (the site's, or a detector's zh or en template) holds `text`."""
+        titles: dict[str, list[str]] = {k: [s.title] for k, s in self._site.scenarios.items()}
+        for kind, declared in self._declared.items():
+            titles.setdefault(kind, []).extend((declared.title_zh, declared.title_en))
+        for kind, scenario in default_scenarios().items():
+            titles.setdefault(kind, []).append(scenario.title)
+        lowered = text.lower()
+        return tuple(sorted(k for k, ts in titles.items() if any(lowered in t.lower() for t in ts)))
 
     def for_alert(self, alert: Alert) -> Scenario:
         return self.rules(alert.kind, camera=alert.camera_id is not None)

@@ -16,7 +16,22 @@ from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import __version__
-from hub.api import cameras, cases, contract, evidence, health, live, patrols, session, site, web
+from hub.api import (
+    cameras,
+    cases,
+    contract,
+    evidence,
+    health,
+    live,
+    navigation,
+    patrols,
+    photos,
+    review,
+    search,
+    session,
+    site,
+    web,
+)
 from hub.api.bodies import BodyLimit
 from hub.api.proxies import TrustedProxies
 from hub.api.request_metrics import RequestMetrics
@@ -41,12 +56,20 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(patrols.router)
     app.include_router(cases.router)
     app.include_router(evidence.router)
+    app.include_router(review.router)
+    app.include_router(search.router)
+    app.include_router(photos.router)
+    app.include_router(navigation.router)
     app.include_router(live.router)
     app.include_router(cameras.router)
     app.add_exception_handler(RequestValidationError, contract.validation_error)
     app.add_exception_handler(StarletteHTTPException, contract.http_error)
     contract.document(app)
-    app.add_middleware(BodyLimit, max_bytes=hub.site.api.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=hub.site.api.max_body_bytes,
+        uploads={"/photos": hub.site.api.max_photo_bytes * photos.MAX_PHOTOS + 65536},
+    )
     app.add_middleware(RequestMetrics, counter=hub.metrics.http_requests)
     app.add_middleware(TrustedProxies, networks=hub.site.api.trusted_proxies)
     web.mount(app)

@@ -33,19 +33,26 @@ def too_large_message(limit: int) -> str:
 
 
 class BodyLimit:
-    """Refuses request bodies over `max_bytes` with 413."""
+    """Refuses request bodies over `max_bytes` with 413 (`uploads`: larger limits for the
+    paths ending so, e.g. photo uploads, whose routes check their own limit)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        uploads: dict[str, int] | None = None,
+    ) -> None:  # fmt: skip
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        limit = next((n for end, n in self.uploads.items() if path.endswith(end)), self.max_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            response = JSONResponse({"detail": too_large_message(self.max_bytes)}, 413)
+        if declared is not None and declared > limit:
+            response = JSONResponse({"detail": too_large_message(limit)}, 413)
             await response(scope, receive, send)
             return
         received = 0
@@ -55,8 +62,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, limited, send)

@@ -1,7 +1,7 @@
 """The dashboard's pages, served by the hub from `hub/web` (every asset local, no CDN).
 
-`/` is the monitoring room, `/patrol` the patrol page for a phone, `/zones` the
-zone editor and `/login` the login form; their scripts and styles are under
+`/` is the monitoring room, `/wall` its camera wall, `/patrol` the patrol page for a
+phone, `/zones` the zone editor and `/login` the login form; their scripts and styles are under
 `/web/`. The pages hold no data: they read the API with the session cookie the
 login sets, so a page without a session sends its user to `/login`.
 """
@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 PAGES = {"/login": "login.html", "/room": "room.html", "/patrol": "patrol.html",
-         "/zones": "zones.html"}  # fmt: skip
+         "/zones": "zones.html", "/wall": "wall.html"}  # fmt: skip
 NO_STORE = {"Cache-Control": "no-cache"}
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)

@@ -100,7 +100,8 @@ def write_mp4(path: Path, pictures: Sequence[StoredPicture]) -> int:
 
 
 def _encode(path: Path, pictures: Sequence[StoredPicture], width: int, height: int) -> None:
-    with av.open(str(path), mode="w", format="mp4") as container:
+    # faststart: the index goes first, so a browser plays and seeks before it has the file
+    with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as container:
         stream = container.add_stream("libx264", rate=25, options={"preset": "veryfast"})
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.time_base = stream.time_base = Fraction(1, 1000)

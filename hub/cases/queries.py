@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,36 +35,42 @@ class CaseFilter:
     overdue_at: datetime | None = None  # only cases past a deadline at this time
     patrol_id: str | None = None  # only cases dispatched to (or reported by) this patrol
     before_id: int | None = None  # the cursor: cases older than this id
+    camera_id: str | None = None
+    text: str | None = None  # in the title or details (case-insensitive), or the case id
+    text_kinds: tuple[str, ...] = ()  # scenarios whose name matches `text`: they match too
 
 
 def _where(f: CaseFilter) -> tuple[sql.Composable, list[Any]]:
     clauses: list[sql.Composable] = [sql.SQL("TRUE")]
     params: list[Any] = []
-
-    def add(clause: str, *values: Any) -> None:
-        clauses.append(sql.SQL(clause))
+    for clause, values in _clauses(f):
+        clauses.append(sql.SQL(clause))  # constant SQL: the values go as parameters
         params.extend(values)
-
-    if f.states:
-        add("state = ANY(%s)", list(f.states))
-    if f.grid_id:
-        add("grid_id = %s", f.grid_id)
-    if f.kind:
-        add("kind = %s", f.kind)
-    if f.since:
-        add("opened_at >= %s", f.since)
-    if f.until:
-        add("opened_at < %s", f.until)
-    if f.overdue_at:
-        overdue = ("((state = 'reported' AND accept_deadline < %s)"
-                   " OR (state = 'accepted' AND dispatch_deadline < %s)"
-                   " OR (state = 'dispatched' AND arrive_deadline < %s))")  # fmt: skip
-        add(overdue, f.overdue_at, f.overdue_at, f.overdue_at)
-    if f.patrol_id:
-        add(PATROL_SEES, f.patrol_id, f.patrol_id)
-    if f.before_id:
-        add("id < %s", f.before_id)
     return sql.SQL(" AND ").join(clauses), params
+
+
+OVERDUE = ("((state = 'reported' AND accept_deadline < %s)"
+           " OR (state = 'accepted' AND dispatch_deadline < %s)"
+           " OR (state = 'dispatched' AND arrive_deadline < %s))")  # fmt: skip
+TEXT = "(title ILIKE %s OR details::text ILIKE %s OR id::text = %s OR kind = ANY(%s))"
+
+
+def _clauses(f: CaseFilter) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The SQL condition and its values of each filter that is set."""
+    simple = (("state = ANY(%s)", list(f.states) if f.states else None),
+              ("grid_id = %s", f.grid_id), ("kind = %s", f.kind), ("camera_id = %s", f.camera_id),
+              ("opened_at >= %s", f.since), ("opened_at < %s", f.until),
+              ("id < %s", f.before_id))  # fmt: skip
+    for clause, value in simple:
+        if value:
+            yield clause, (value,)
+    if f.patrol_id:
+        yield PATROL_SEES, (f.patrol_id, f.patrol_id)
+    if f.overdue_at:
+        yield OVERDUE, (f.overdue_at, f.overdue_at, f.overdue_at)
+    if f.text:
+        like = "%" + f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        yield TEXT, (like, like, f.text.strip(), list(f.text_kinds))
 
 
 def list_cases(conn: Conn, f: CaseFilter, limit: int) -> list[CaseRow]:
@@ -73,6 +80,13 @@ def list_cases(conn: Conn, f: CaseFilter, limit: int) -> list[CaseRow]:
         sql.SQL(CASE_COLUMNS), where
     )
     return rows.many(conn, CaseRow, query, [*params, limit])
+
+
+def count_cases(conn: Conn, f: CaseFilter) -> int:
+    """How many cases match (the cursor ignored)."""
+    where, params = _where(replace(f, before_id=None))
+    query = sql.SQL("SELECT count(*) FROM cases WHERE {}").format(where)
+    return int(rows.scalar(conn, query, params) or 0)
 
 
 @dataclass(frozen=True, slots=True)

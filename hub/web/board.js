@@ -1,6 +1,7 @@
 // The case board: a column per open state, one card per case, SLA countdowns.
 // Cards are kept in a Map and updated in place, so a live event touches one card only.
 import { el, fmtDuration, fmtTime, t } from "./common.js";
+import { caseTitle } from "./scenarios.js";
 
 export const BOARD_STATES = ["reported", "escalated", "accepted", "dispatched", "arrived",
   "resolved"];
@@ -76,7 +77,7 @@ export class Board {
       dataset: { id: c.id, state: c.state }, onclick: () => this.onSelect(c.id),
     },
     el("span", { class: "card-id" }, `#${c.id}`),
-    el("span", { class: "card-title" }, c.title),
+    el("span", { class: "card-title" }, caseTitle(c)),
     el("span", { class: "card-meta" }, `${c.grid_id ?? "–"} · ${fmtTime(c.opened_at)}`),
     el("span", { class: "countdown" }));
     return node;

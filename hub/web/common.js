@@ -1,58 +1,6 @@
 // Shared by every page: the API, the session, translations (zh-CN default, English), times.
 
-const STRINGS = {
-  zh: {
-    room: "指挥中心", patrolPage: "巡逻员", zones: "区域编辑", stats: "统计", board: "案件看板",
-    feed: "实时告警", map: "网格地图", detail: "案件详情", login: "登录", logout: "退出",
-    name: "用户名", password: "密码", wrongLogin: "用户名或密码错误", connected: "已连接",
-    lost: "连接中断，正在重连…", mute: "静音", unmute: "开启声音", lang: "English",
-    reported: "上报", accepted: "受理", dispatched: "派遣", arrived: "到场", resolved: "处置",
-    escalated: "提级", closed: "结案", evaluated: "评估", rejected: "误报",
-    accept: "受理", reject: "误报", dispatch: "派遣", redispatch: "重新派遣", close: "结案",
-    evaluate: "评估", escalate: "提级", comment: "备注", handoff: "移交部门", arrive: "到场",
-    resolve: "处置完毕", decline: "拒绝", report: "上报", alert: "重复告警",
-    sla_escalate: "超时提级", patrol_accept: "巡逻员接单",
-    note: "备注", score: "评分", department: "部门", audit: "处置记录", noCase: "请选择案件", legendAvailable: "空闲巡逻", legendBusy: "出勤中",
-    legendCase: "未结案件", legendCamera: "摄像机",
-    overdue: "已超时", grid: "网格", kind: "场景", camera: "摄像机", grid_kind: "网格/场景",
-    cases: "案件数", false_alarms: "误报", closed_n: "结案", accept_s_avg: "平均受理(秒)",
-    arrive_s_avg: "平均到场(秒)", accept_sla_compliance: "受理达标率", false_alarm_rate: "误报率",
-    period: "时段", day1: "近 1 天", day7: "近 7 天", day30: "近 30 天", day90: "近 90 天",
-    myDispatch: "我的派单", take: "接单", noDispatch: "暂无派单", recent: "最近案件", route: "导航",
-    sent: "已下发", pending: "待下发", location: "位置", open: "未结", patrols: "巡逻员",
-    onDuty: "在岗", busy: "忙碌", offDuty: "离岗", stale: "信号陈旧", done: "已提交",
-    pickCamera: "选择摄像机", polygon: "多边形", line: "线", finish: "完成图形", save: "保存",
-    saved: "已保存", del: "删除", label: "名称", noSnapshot: "暂无画面", drawHint:
-      "在画面上单击添加顶点，完成后点“完成图形”", failed: "操作失败",
-  },
-  en: {
-    room: "Monitoring room", patrolPage: "Patrol", zones: "Zone editor", stats: "Statistics",
-    board: "Case board", feed: "Live alerts", map: "Grid map", detail: "Case detail",
-    login: "Log in", logout: "Log out", name: "Name", password: "Password",
-    wrongLogin: "Wrong name or password", connected: "Connected",
-    lost: "Connection lost, reconnecting…", mute: "Mute", unmute: "Sound on", lang: "中文",
-    reported: "Reported", accepted: "Accepted", dispatched: "Dispatched", arrived: "Arrived",
-    resolved: "Resolved", escalated: "Escalated", closed: "Closed", evaluated: "Evaluated",
-    rejected: "False alarm", accept: "Accept", reject: "False alarm", dispatch: "Dispatch",
-    redispatch: "Re-dispatch", close: "Close", evaluate: "Evaluate", escalate: "Escalate",
-    comment: "Comment", handoff: "Hand off", arrive: "Arrived", resolve: "Resolved",
-    decline: "Decline", report: "Reported", alert: "Repeat alert", sla_escalate: "SLA escalation",
-    patrol_accept: "Patrol accepted", note: "Note", score: "Score", department: "Department",
-    audit: "Audit trail", noCase: "Select a case", legendAvailable: "Patrol free",
-    legendBusy: "On a dispatch", legendCase: "Open case", legendCamera: "Camera", overdue: "Overdue", grid: "Grid",
-    kind: "Scenario", camera: "Camera", grid_kind: "Grid/scenario", cases: "Cases",
-    false_alarms: "False alarms", closed_n: "Closed", accept_s_avg: "Avg accept (s)",
-    arrive_s_avg: "Avg arrival (s)", accept_sla_compliance: "Accept SLA met",
-    false_alarm_rate: "False-alarm rate", period: "Period", day1: "Last day", day7: "Last 7 days", day30: "Last 30 days",
-    day90: "Last 90 days", myDispatch: "My dispatch", take: "Accept", noDispatch: "No dispatch",
-    recent: "Recent cases", route: "Route", sent: "Sent", pending: "Pending",
-    location: "Location", open: "Open", patrols: "Patrols", onDuty: "On duty", busy: "Busy",
-    offDuty: "Off duty", stale: "Stale fix", done: "Sent", pickCamera: "Camera",
-    polygon: "Polygon", line: "Line", finish: "Finish shape", save: "Save", saved: "Saved",
-    del: "Delete", label: "Label", noSnapshot: "No picture yet",
-    drawHint: "Click on the picture to add points, then “Finish shape”", failed: "Failed",
-  },
-};
+import { STRINGS } from "./strings.js";
 
 export let lang = localStorage.getItem("gridhub.lang") === "en" ? "en" : "zh";
 export let site = { name: "gridhub", timezone: "Asia/Shanghai" };
@@ -65,6 +13,9 @@ export function t(key) {
 export function translate(root = document) {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-aria]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nAria));
+  }
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
     el.placeholder = t(el.dataset.i18nPlaceholder);
   }

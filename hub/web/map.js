@@ -1,7 +1,12 @@
 // The grid map in SVG from the grids' GeoJSON: grids coloured by open cases, patrols, cases.
 // No tile server: an equirectangular projection of the site's extent is enough at street scale.
 
+import { t } from "./common.js";
+import { caseTitle } from "./scenarios.js";
+
 const NS = "http://www.w3.org/2000/svg";
+const PATROL_STATUS = { available: "legendAvailable", busy: "legendBusy", stale: "stale",
+  on_duty: "onDuty", off_duty: "offDuty" };
 const STALE_S = 120;
 
 function svg(tag, attrs = {}) {
@@ -98,7 +103,7 @@ export class GridMap {
     marker.setAttribute("x", x - 13);
     marker.setAttribute("y", y - 13);
     marker.setAttribute("class", `case-marker sev-${c.severity}`);
-    marker.firstChild.textContent = `#${c.id} ${c.title}`;
+    marker.firstChild.textContent = `#${c.id} ${caseTitle(c)}`;
   }
 
   /** Patrols by status and freshness; circles are reused, so 500 patrols cost 500 updates. */
@@ -120,7 +125,7 @@ export class GridMap {
       const status = p.fix_age_s > STALE_S ? "stale" : p.dispatch_id ? "busy"
         : p.available ? "available" : p.duty_status;
       dot.setAttribute("class", `patrol patrol-${status}`);
-      dot.firstChild.textContent = `${p.name} (${p.id}) · ${status}`;
+      dot.firstChild.textContent = `${p.name} (${p.id}) · ${t(PATROL_STATUS[status] ?? status)}`;
     }
     for (const [id, dot] of this.patrols) {
       if (!seen.has(id)) {

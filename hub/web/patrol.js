@@ -1,6 +1,7 @@
 // The patrol page (a phone): my current dispatch, accept / decline / arrived / resolved with a
 // note (POST /api/dispatches/{id}/reply, the same replies as an MQTT device), my recent cases.
 import { api, el, fmtTime, langButton, start, t } from "./common.js";
+import { caseTitle } from "./scenarios.js";
 
 const LIVE_DISPATCH = ["pending", "sent", "accepted", "arrived"];
 const WORKING = ["dispatched", "arrived"];
@@ -26,6 +27,7 @@ async function refresh() {
   const key = found ? `${found.dispatch.id}:${found.dispatch.state}:${found.case.state}` : "";
   if (key !== current) {
     current = key;
+    if (found) found.nav = await api(`/api/cases/${found.case.id}/navigation`).catch(() => null);
     renderDispatch(found);
   }
   renderRecent(page.items);
@@ -39,25 +41,62 @@ function renderDispatch(found) {
   }
   const { case: c, dispatch: d } = found;
   const note = el("textarea", { id: "reply-note", rows: 3, placeholder: t("note") });
-  const where = c.lat !== null ? `${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}` : "–";
+  const chosen = el("span", { class: "hint" }, t("noPhotos"));
+  const photos = el("input", { id: "reply-photos", type: "file", accept: "image/*",
+    class: "sr-only", capture: "environment", multiple: true, "aria-label": t("addPhotos"),
+    onchange: () => { chosen.textContent = photos.files.length ? `${t("photos")} ×${photos.files.length}` : t("noPhotos"); } });
   const about = c.details?.description ?? c.details?.summary;
+  const replies = REPLIES[d.state] ?? [];
   box.replaceChildren(...[
-    el("h3", {}, `#${c.id} ${c.title}`),
+    found.nav?.snapshot_url ? el("img", { class: "dispatch-snap", src: found.nav.snapshot_url,
+      alt: t("snapshot") }) : null,
+    el("h3", {}, `#${c.id} ${caseTitle(c)}`),
     el("p", {}, el("span", { class: "state", dataset: { state: c.state } }, t(c.state)),
       ` · ${t(d.state)} · ${c.grid_id ?? "–"} · ${fmtTime(c.opened_at)}`),
-    el("p", {}, `${t("location")}: ${where} `, c.lat !== null ? el("a", {
-      href: `geo:${c.lat},${c.lon}?q=${c.lat},${c.lon}`, class: "route" }, t("route")) : null),
+    place(c, found.nav),
     about ? el("p", {}, about) : null,
     note,
-    el("div", { class: "actions big" }, ...(REPLIES[d.state] ?? []).map((a) =>
+    replies.includes("resolve") ? el("div", { class: "photos-input" },
+      el("label", { class: "button" }, t("takePhoto"), photos), chosen) : null,
+    el("div", { class: "actions big" }, ...replies.map((a) =>
       el("button", { type: "button", class: `action action-${a}`, dataset: { action: a },
-        onclick: () => reply(d.id, a, note) }, t(a === "accept" ? "take" : a)))),
+        onclick: () => reply(found, a, note, photos) }, t(a === "accept" ? "take" : a)))),
     el("p", { id: "reply-error", class: "error", role: "alert" }),
   ].filter(Boolean));
 }
 
-async function reply(dispatchId, action, note) {
+/** Where the case is: the distance, and 导航 links for Amap, Baidu and any geo: map app. */
+function place(c, nav) {
+  if (c.lat === null) return el("p", {}, `${t("location")}: –`);
+  const distance = nav?.distance_m != null ? el("b", { class: "distance" },
+    ` ${Math.round(nav.distance_m)} ${t("metres")}`) : null;
+  const link = (href, key) => el("a", { href, class: `route route-${key}`, target: "_blank",
+    rel: "noopener" }, t(key));
+  return el("p", { class: "place" }, `${t("location")}: ${c.lat.toFixed(5)}, ${c.lon.toFixed(5)}`,
+    distance, el("span", { class: "routes" }, `${t("route")}: `,
+      nav ? link(nav.amap_url, "amap") : null, nav ? link(nav.baidu_url, "baidu") : null,
+      link(nav?.geo_uri ?? `geo:${c.lat},${c.lon}?q=${c.lat},${c.lon}`, "geoApp")));
+}
+
+/** Send the chosen photos as evidence of the case (multipart); throws with the hub's reason. */
+async function uploadPhotos(caseId, input, note) {
+  if (!input.files?.length) return;
+  const form = new FormData();
+  for (const file of input.files) form.append("photo", file, file.name);
+  if (note) form.append("note", note);
+  const response = await fetch(`/api/cases/${caseId}/photos`, { method: "POST", body: form,
+    credentials: "same-origin" });
+  if (!response.ok) {
+    const data = await response.json().catch(() => null);
+    throw new Error(typeof data?.detail === "string" ? data.detail : response.statusText);
+  }
+  input.value = "";
+}
+
+async function reply(found, action, note, photos) {
+  const dispatchId = found.dispatch.id;
   try {
+    if (action === "resolve") await uploadPhotos(found.case.id, photos, note.value || null);
     await api(`/api/dispatches/${dispatchId}/reply`, {
       method: "POST", body: { action, note: note.value || null },
     });
@@ -70,7 +109,7 @@ async function reply(dispatchId, action, note) {
 
 function renderRecent(items) {
   document.getElementById("recent").replaceChildren(...items.map((c) => el("li", {},
-    `#${c.id} ${c.title} · `, el("span", { class: "state", dataset: { state: c.state } },
+    `#${c.id} ${caseTitle(c)} · `, el("span", { class: "state", dataset: { state: c.state } },
       t(c.state)), ` · ${fmtTime(c.updated_at)}`)));
 }
 

@@ -1,6 +1,10 @@
 // The monitoring room: live feed, case board, map, case detail with actions, statistics.
 import { Board, BOARD_STATES } from "./board.js";
-import { api, el, fmtTime, langButton, start, t } from "./common.js";
+import { api, el, fmtTime, lang, langButton, start, t } from "./common.js";
+import { foldRepeats, renderEvidence, repeatLabel } from "./evidence.js";
+import { relabelHistory, search, setupHistory } from "./history.js";
+import { refreshReview, setReviewListener } from "./review.js";
+import { caseTitle, noteText, scenarioName, setZoneLabels } from "./scenarios.js";
 import { LiveFeed } from "./live.js";
 import { GridMap } from "./map.js";
 import { renderStats } from "./stats.js";
@@ -15,6 +19,7 @@ let flushing = false;
 let muted = localStorage.getItem("gridhub.muted") === "1";
 let audio = null;
 let detail = null;
+let evidenceNode = null; // kept across re-renders, so a playing clip is not reloaded
 
 async function loadOpenCases() {
   let cursor = null;
@@ -61,6 +66,7 @@ async function flush() {
       try {
         const c = await api(`/api/cases/${id}`);
         show(c);
+        retitleFeed(c);
         if (detail?.id === id) renderDetail(c);
       } catch (exc) {
         if (exc.status !== 404) console.warn("case", id, exc);
@@ -68,6 +74,7 @@ async function flush() {
     }));
   }
   recolour();
+  refreshReview(); // the tab's count follows too
   flushing = false;
   if (dirty.size) {
     flushing = true;
@@ -80,11 +87,22 @@ function addToFeed(event) {
   const item = el("li", { class: `feed-item sev-${event.severity}`, dataset: { case: event.case_id } },
     el("button", { type: "button", onclick: () => select(event.case_id) },
       el("time", { datetime: event.at }, fmtTime(event.at, false)), " ",
-      el("b", {}, `#${event.case_id} ${event.title}`), " ",
+      el("b", { class: "feed-title" }, `#${event.case_id} ${feedTitle(event)}`), " ",
       el("span", { class: "badge", "data-i18n": event.action }, t(event.action)),
       el("span", { class: "feed-meta" }, ` ${event.grid_id ?? ""} · ${event.actor}`)));
   list.prepend(item);
   while (list.childElementCount > FEED_MAX) list.lastElementChild.remove();
+}
+
+function feedTitle(event) {
+  const known = board.cards.get(event.case_id)?.case;
+  return known ? caseTitle(known) : scenarioName(event.kind);
+}
+
+function retitleFeed(c) {
+  for (const b of document.querySelectorAll(`#feed [data-case='${c.id}'] .feed-title`)) {
+    b.textContent = `#${c.id} ${caseTitle(c)}`;
+  }
 }
 
 async function select(id) {
@@ -103,21 +121,49 @@ function renderDetail(c) {
       dataset: { action: a }, onclick: () => act(c.id, a, note, score, dept) }, t(a)));
   const about = c.details?.description ?? c.details?.summary;
   box.replaceChildren(...[
-    el("h2", {}, `#${c.id} ${c.title}`),
+    el("h2", {}, `#${c.id} ${caseTitle(c)}`),
     el("p", { class: "detail-meta" }, el("span", { class: "state", dataset: { state: c.state } },
-      t(c.state)), ` · ${c.kind} · ${c.grid_id ?? "–"} · ${fmtTime(c.opened_at)}`),
+      t(c.state)), ` · ${scenarioName(c.kind)} · ${c.camera_id ?? c.sensor_id ?? "–"} · `
+      + `${c.grid_id ?? "–"} · ${fmtTime(c.opened_at)}`),
     about ? el("p", {}, about) : null,
     el("div", { class: "actions" }, ...buttons),
     c.allowed_actions.length ? el("div", { class: "action-inputs" }, note,
       c.allowed_actions.includes("evaluate") ? score : null,
       c.allowed_actions.includes("handoff") ? dept : null) : null,
     el("p", { id: "action-error", class: "error", role: "alert" }),
+    el("section", { id: "evidence", class: "evidence" }),
     el("h3", {}, t("audit")),
-    el("ol", { class: "audit" }, ...c.events.map((e) => el("li", {},
-      el("time", { datetime: e.at }, fmtTime(e.at)), ` ${e.actor} · ${t(e.action)}`,
-      e.from_state ? ` (${t(e.from_state)} → ${t(e.to_state)})` : ` (${t(e.to_state)})`,
-      e.note ? el("q", {}, e.note) : null))),
+    el("ol", { class: "audit" }, ...foldRepeats(c.events).map(auditLine)),
   ].filter(Boolean));
+  // Comments may carry photos: a new one reloads the evidence, other events leave it playing.
+  const comments = c.events.filter((e) => e.action === "comment").length;
+  const evidenceKey = `${c.id}:${c.alerts.length}:${comments}:${lang}`;
+  const evidenceBox = box.querySelector("#evidence");
+  // The same case keeps its evidence section, moved back in within this task, so a playing
+  // clip is never out of the document long enough to be paused.
+  if (evidenceNode?.dataset.case === String(c.id)) evidenceBox.replaceWith(evidenceNode);
+  else {
+    evidenceNode = evidenceBox;
+    evidenceNode.dataset.case = c.id;
+  }
+  if (evidenceNode.dataset.key !== evidenceKey) {
+    evidenceNode.dataset.key = evidenceKey;
+    renderEvidence(c, evidenceNode); // reuses the media nodes already shown for this case
+  }
+}
+
+function auditLine(e) {
+  if (e.repeat) {
+    return el("li", { class: "repeat", dataset: { repeat: e.repeat } },
+      el("time", { datetime: e.at }, fmtTime(e.at)), ` ${repeatLabel(e.repeat, e.last)}`);
+  }
+  if (e.action === "alert") { // a clearing: the lane is free again, the sensor reads normal
+    return el("li", { class: "cleared" }, el("time", { datetime: e.at }, fmtTime(e.at)),
+      ` ${t("clearedAlert")} (${scenarioName(e.actor.replace(/_cleared$/, ""))})`);
+  }
+  return el("li", {}, el("time", { datetime: e.at }, fmtTime(e.at)), ` ${e.actor} · ${t(e.action)}`,
+    e.from_state ? ` (${t(e.from_state)} → ${t(e.to_state)})` : ` (${t(e.to_state)})`,
+    e.note ? el("q", {}, noteText(e.note)) : null);
 }
 
 async function act(id, action, note, score, dept) {
@@ -173,7 +219,8 @@ async function pollPatrols() {
 }
 
 function tabs() {
-  const views = { board: "board-view", stats: "stats-view" };
+  const views = { board: "board-view", review: "review-view", history: "history-view",
+    stats: "stats-view" };
   for (const name of Object.keys(views)) {
     document.getElementById(`tab-${name}`).addEventListener("click", () => {
       for (const [other, view] of Object.entries(views)) {
@@ -181,6 +228,8 @@ function tabs() {
         document.getElementById(`tab-${other}`).setAttribute("aria-selected", other === name);
       }
       if (name === "stats") renderStats();
+      if (name === "review") refreshReview();
+      if (name === "history") search(false);
     });
   }
   document.getElementById("stats-group").addEventListener("change", renderStats);
@@ -199,7 +248,11 @@ async function main() {
     labelMute();
     setConn(document.getElementById("conn").dataset.state);
     board.relabel();
+    for (const { case: c } of board.cards.values()) retitleFeed(c);
     if (detail) renderDetail(detail);
+    if (!document.getElementById("review-view").hidden) refreshReview();
+    if (!document.getElementById("stats-view").hidden) renderStats();
+    relabelHistory();
   });
   labelMute();
   document.getElementById("mute").addEventListener("click", () => {
@@ -212,14 +265,27 @@ async function main() {
   setInterval(() => {
     document.getElementById("clock").textContent = fmtTime(new Date().toISOString());
   }, 1000);
-  map.setGrids(await api("/api/grids"));
-  map.setCameras(await api("/api/cameras"));
+  const grids = await api("/api/grids");
+  map.setGrids(grids);
+  const cameras = await api("/api/cameras");
+  setZoneLabels(cameras);
+  map.setCameras(cameras);
+  setupHistory(grids, cameras, (id) => {
+    document.getElementById("tab-board").click();
+    select(id);
+  });
+  setReviewListener((c) => {
+    show(c);
+    recolour();
+    if (detail?.id === c.id) renderDetail(c);
+  });
   let loaded = false;
   const live = new LiveFeed(onEvent, async (state) => {
     setConn(state);
     if (state === "open" && (!loaded || live.token === null)) {
       loaded = true;
       await loadOpenCases();
+      refreshReview();
     }
   });
   window.gridhubLive = live; // for tests and the curious: gridhubLive.drop()
