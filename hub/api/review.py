@@ -10,13 +10,14 @@ The workflow itself stays in `hub.cases.workflow`: these are shortcuts over it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from hub.api.cases import CaseDetail, CaseView, case_detail, visible_case
+from hub.api.cases import CaseDetail, CaseView, SinceQ, UntilQ, case_detail, visible_case
+from hub.api.contract import ERROR
 from hub.api.deps import HubDep, Staff
 from hub.auth import Principal
 from hub.cases.review import (
@@ -28,11 +29,12 @@ from hub.cases.review import (
     reject,
 )
 from hub.cases.store import CaseRow
-from hub.cases.workflow import CaseAction, apply
+from hub.cases.workflow import CaseAction, allowed_actions, apply
 from hub.errors import TransitionError
 from hub.hub import Hub
 
 router = APIRouter(tags=["review"])
+CONFLICT: dict[str, Any] = {**ERROR, "description": "Not allowed from this state for this role"}
 ReasonCode = Literal["light", "animal", "weather", "shake", "authorised", "duplicate", "other"]
 assert set(get_args(ReasonCode)) == set(REJECT_REASONS)
 
@@ -96,7 +98,11 @@ def _transition(hub: Hub, user: Principal, case_id: int, step: Any) -> None:
         raise HTTPException(409, {"detail": str(exc), "allowed": exc.allowed}) from None
 
 
-@router.post("/api/review/{case_id}/reject", summary="误报: reject with a reason")
+@router.post(
+    "/api/review/{case_id}/reject",
+    summary="误报: reject with a reason (409 with the allowed actions when it does not fit)",
+    responses={409: CONFLICT},
+)
 def reject_case(hub: HubDep, user: Staff, case_id: int, body: RejectRequest) -> CaseDetail:
     rejection = Rejection(case_id, body.reason, user.name, user.role, body.note)
     _transition(hub, user, case_id, lambda conn, now: reject(conn, rejection, now))
@@ -104,7 +110,11 @@ def reject_case(hub: HubDep, user: Staff, case_id: int, body: RejectRequest) -> 
     return case_detail(hub, user, case_id)
 
 
-@router.post("/api/review/{case_id}/dispatch", summary="派遣: accept (if new) and dispatch")
+@router.post(
+    "/api/review/{case_id}/dispatch",
+    summary="派遣: accept (if new) and dispatch (409 with the allowed actions if it does not fit)",
+    responses={409: CONFLICT},
+)
 def accept_and_dispatch(hub: HubDep, user: Staff, case_id: int) -> CaseDetail:
     with hub.pool.connection() as conn:
         state = visible_case(conn, user, case_id).state
@@ -112,20 +122,21 @@ def accept_and_dispatch(hub: HubDep, user: Staff, case_id: int) -> CaseDetail:
         action = CaseAction(case_id, "accept", user.name, user.role, "accepted to dispatch")
         _transition(hub, user, case_id, lambda conn, now: apply(conn, action, now))
     elif state not in ("accepted", "escalated"):
-        raise HTTPException(409, {"detail": f"cannot dispatch a case in state {state}"})
+        allowed = allowed_actions(state, user.role)
+        raise HTTPException(409, {"detail": f"cannot dispatch a case in state {state}",
+                                  "allowed": allowed})  # fmt: skip
     hub.dispatcher.dispatch(case_id, user.name, user.role)
     return case_detail(hub, user, case_id)
 
 
 @router.get("/api/stats/false-alarms", summary="False alarms per camera/sensor and detector")
 def false_alarms(
-    hub: HubDep, _user: Staff, since: datetime | None = None, until: datetime | None = None
+    hub: HubDep, _user: Staff, since: SinceQ = None, until: UntilQ = None
 ) -> list[dict[str, Any]]:
     until = until or hub.clock.now()
     since = since or until - timedelta(days=30)
-    if since.tzinfo is None or until.tzinfo is None:
-        raise HTTPException(422, "since and until need a time zone (e.g. Z or +08:00)")
     if since >= until:
-        raise HTTPException(422, "since must be before until")
+        raise HTTPException(422, {"loc": ["query", "since"], "msg": "must be before until",
+                                  "type": "value_error"})  # fmt: skip
     with hub.pool.connection() as conn:
         return false_alarm_stats(conn, since, until)

@@ -14,7 +14,6 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -22,6 +21,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from hub.api.cases import CaseView
+from hub.api.contract import IsoTime
 from hub.api.deps import HubDep, Staff
 from hub.cases.queries import CaseFilter, count_cases, list_cases
 from hub.cases.store import CaseRow
@@ -45,8 +45,8 @@ class SearchQuery(BaseModel):
     kind: str | None = Field(default=None, pattern=ID, description="Scenario, e.g. fire_lane.")
     grid: str | None = Field(default=None, pattern=ID, description="Grid id.")
     camera: str | None = Field(default=None, pattern=ID, description="Camera id.")
-    since: datetime | None = Field(default=None, description="Opened at or after (with a zone).")
-    until: datetime | None = Field(default=None, description="Opened before (with a zone).")
+    since: IsoTime | None = Field(default=None, description="Opened at or after (with a zone).")
+    until: IsoTime | None = Field(default=None, description="Opened before (with a zone).")
     q: str | None = Field(default=None, min_length=1, max_length=100, description="Free text.")
     cursor: int | None = Field(default=None, ge=1, description="next_cursor of the last page.")
     limit: int = Field(default=50, ge=1, le=500, description="Page size.")
@@ -62,12 +62,9 @@ Search = Annotated[SearchQuery, Query()]
 
 
 def _filter(hub: Hub, q: SearchQuery) -> CaseFilter:
-    for name in ("since", "until"):
-        value = getattr(q, name)
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(422, f"{name}: needs a time zone (e.g. Z or +08:00)")
     if q.since and q.until and q.since >= q.until:
-        raise HTTPException(422, "since: must be before until")
+        raise HTTPException(422, {"loc": ["query", "since"], "msg": "must be before until",
+                                  "type": "value_error"})  # fmt: skip
     text = q.q.strip() if q.q and q.q.strip() else None
     kinds = hub.cases.scenarios.kinds_named(text) if text else ()
     return CaseFilter(
@@ -87,7 +84,12 @@ def search_cases(hub: HubDep, _user: Staff, q: Search) -> SearchPage:
     return SearchPage(items=items, total=total, next_cursor=next_cursor)
 
 
-@router.get("/api/search/cases.csv", summary="The searched cases as CSV")
+@router.get(
+    "/api/search/cases.csv",
+    summary="The searched cases as CSV",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
 def search_csv(hub: HubDep, _user: Staff, q: Search) -> StreamingResponse:
     f = replace(_filter(hub, q), before_id=None)
     with hub.pool.connection() as conn:
