@@ -88,7 +88,7 @@ def _png() -> bytes:
 
 @pytest.mark.parametrize("content, status, message", [
     (b"", 422, "empty"),
-    (b"%PDF-1.4 not a picture at all", 415, "not a picture"),
+    (b"%PDF-1.4 not a picture at all", 422, "not a picture"),
     (b"\xff\xd8\xff" + b"\0" * LIMIT, 413, "max_photo_bytes"),
 ])  # fmt: skip
 def test_a_bad_upload_is_refused_and_nothing_is_stored(
@@ -100,7 +100,11 @@ def test_a_bad_upload_is_refused_and_nothing_is_stored(
     answer = client.post(f"/api/cases/{case_id}/photos", headers=auth_headers(hub, "operator"),
                          files=files)  # fmt: skip
     assert answer.status_code == status, answer.text
-    assert message in answer.json()["detail"] and "bad.jpg" in answer.json()["detail"]
+    detail = answer.json()["detail"]  # 422: FastAPI's list, at the refused part
+    reason = detail[0]["msg"] if status == 422 else detail
+    assert message in reason and "bad.jpg" in reason
+    if status == 422:
+        assert detail[0]["loc"] == ["body", "photo", 1]
     assert _stored(hub) == (0, 0)
 
 

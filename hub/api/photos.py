@@ -2,18 +2,19 @@
 
 `POST /api/cases/{id}/photos` takes one or more `photo` parts (multipart/form-data)
 and an optional `note`. Every part is checked before anything is stored: an empty
-file is 422, one over `api.max_photo_bytes` 413, one that is not a JPEG/PNG/WebP
-picture 415, each with a message; then all are stored (upright JPEGs, see
-`hub.cases.photos`) with one `comment` line in the audit log. A patrol may add
-photos only to a case dispatched to it. `GET /api/cases/{id}/photos` lists them and
-`GET /api/cases/{id}/photos/{photo_id}` serves one.
+file or one that is not a JPEG/PNG/WebP picture is 422 (FastAPI's list, at
+`photo`), one over `api.max_photo_bytes` 413, each naming the file; then all are
+stored (upright JPEGs, see `hub.cases.photos`) with one `comment` line in the audit
+log. A patrol may add photos only to a case dispatched to it.
+`GET /api/cases/{id}/photos` lists them and `GET /api/cases/{id}/photos/{photo_id}`
+serves one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi.responses import FileResponse
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.cases import visible_case
+from hub.api.contract import ERROR
 from hub.api.deps import HubDep, Reporter
 from hub.auth import Principal
 from hub.cases.photos import (
@@ -60,7 +62,7 @@ class PhotoView(BaseModel):
 
 async def _checked(hub: Hub, files: list[UploadFile]) -> list[Photo]:
     if not 1 <= len(files) <= MAX_PHOTOS:
-        raise HTTPException(422, f"photo: send 1 to {MAX_PHOTOS} photos")
+        raise HTTPException(422, _bad_photo(None, f"send 1 to {MAX_PHOTOS} photos"))
     limit = hub.site.api.max_photo_bytes
     photos = []
     for n, upload in enumerate(files):
@@ -69,11 +71,24 @@ async def _checked(hub: Hub, files: list[UploadFile]) -> list[Photo]:
             photos.append(normalise_photo(data, limit))
         except PhotoRejected as exc:
             name = upload.filename or f"photo {n + 1}"
-            raise HTTPException(exc.status, f"{name}: {exc.reason}; nothing was stored") from None
+            reason = f"{name}: {exc.reason}; nothing was stored"
+            detail = _bad_photo(n, reason) if exc.status == 422 else reason
+            raise HTTPException(exc.status, detail) from None
     return photos
 
 
-@router.post("/api/cases/{case_id}/photos", status_code=201, summary="Add photos to a case")
+def _bad_photo(n: int | None, reason: str) -> dict[str, Any]:
+    """A refused `photo` part in FastAPI's 422 shape, at its index when there is one."""
+    loc: list[str | int] = ["body", "photo"] if n is None else ["body", "photo", n]
+    return {"loc": loc, "msg": reason, "type": "value_error"}
+
+
+@router.post(
+    "/api/cases/{case_id}/photos",
+    status_code=201,
+    summary="Add photos to a case",
+    responses={409: {**ERROR, "description": "No comment from this role in the case's state"}},
+)
 async def add_photos(
     hub: HubDep, user: Reporter, case_id: int,
     photo: Annotated[list[UploadFile], File(description="JPEG, PNG or WebP; repeat the part.")],
@@ -112,7 +127,12 @@ def list_photos(hub: HubDep, user: Reporter, case_id: int) -> list[PhotoView]:
         return [PhotoView.of(r) for r in case_photos(conn, case_id)]
 
 
-@router.get("/api/cases/{case_id}/photos/{photo_id}", summary="One photo (JPEG)")
+@router.get(
+    "/api/cases/{case_id}/photos/{photo_id}",
+    summary="One photo (JPEG)",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
 def photo_file(hub: HubDep, user: Reporter, case_id: int, photo_id: int) -> FileResponse:
     with hub.pool.connection() as conn:
         visible_case(conn, user, case_id)

@@ -30,7 +30,8 @@ JPEG_QUALITY = 85
 
 
 class PhotoRejected(HubError):
-    """An upload that is not a usable photo; `status` is the HTTP answer (413, 415, 422)."""
+    """An upload that is not a usable photo; `status` is the HTTP answer: 413 too large,
+    422 not a usable picture (empty, not JPEG/PNG/WebP, too many pixels), 503 no decoder."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -82,11 +83,11 @@ def _with_pillow(data: bytes) -> Photo:
     try:
         with Image.open(io.BytesIO(data)) as opened:
             if opened.format not in ("JPEG", "PNG", "WEBP", "MPO"):
-                raise PhotoRejected(415, f"{opened.format} pictures are not taken: "
+                raise PhotoRejected(422, f"{opened.format} pictures are not taken: "
                                          "send a JPEG, PNG or WebP photo")  # fmt: skip
             picture = ImageOps.exif_transpose(opened).convert("RGB")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise PhotoRejected(415, "the file is not a picture (JPEG, PNG or WebP)") from exc
+        raise PhotoRejected(422, "the file is not a picture (JPEG, PNG or WebP)") from exc
     except Image.DecompressionBombError as exc:
         raise PhotoRejected(422, "the picture has too many pixels") from exc
     picture.thumbnail((MAX_SIDE, MAX_SIDE))
@@ -103,7 +104,7 @@ def _with_opencv(data: bytes) -> Photo:
         raise PhotoRejected(503, "photo uploads need Pillow or OpenCV on the hub") from exc
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # EXIF-rotated
     if image is None:
-        raise PhotoRejected(415, "the file is not a picture (JPEG, PNG or WebP)")
+        raise PhotoRejected(422, "the file is not a picture (JPEG, PNG or WebP)")
     height, width = image.shape[:2]
     scale = min(1.0, MAX_SIDE / max(height, width))
     if scale < 1.0:

@@ -88,7 +88,9 @@ async function uploadPhotos(caseId, input, note) {
     credentials: "same-origin" });
   if (!response.ok) {
     const data = await response.json().catch(() => null);
-    throw new Error(typeof data?.detail === "string" ? data.detail : response.statusText);
+    const detail = data?.detail;  // a sentence, or for 422 the list of {loc, msg, type}
+    const reason = Array.isArray(detail) ? detail.map((d) => d.msg).join("; ") : detail;
+    throw new Error(typeof reason === "string" && reason ? reason : response.statusText);
   }
   input.value = "";
 }
