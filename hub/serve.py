@@ -65,7 +65,10 @@ def serve(
             _announce(site, endpoints, host, port)
             if attach is not None:
                 attach(hub, endpoints, extras)
-            uvicorn.Server(server_config(create_app(hub), host, port)).run()
+            try:  # as uvicorn.run does: Ctrl-C (re-raised once the server stopped) ends it
+                uvicorn.Server(server_config(create_app(hub), host, port)).run()
+            except KeyboardInterrupt:
+                log.info("interrupted: stopping")
 
 
 def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:

@@ -115,14 +115,15 @@ def test_demo_serves_the_site_on_embedded_services(
 ) -> None:
     demo = Demo(tmp_path, open_dir, demo_raw)
     try:
-        health = demo.wait_for_health(timeout=60)
+        demo.wait_for_health(timeout=60)
         rendering = demo.renderers()  # the scenes render in the background meanwhile
         assert rendering, "no scene renderer running right after start"
+        client = demo.client()
+        health = client.get("/api/health").json()  # its details need a role (#15)
         assert health["database"]["status"] == "up"
         assert health["database"]["embedded"] is True
         assert health["broker"]["status"] == "up"
         assert health["broker"]["embedded"] is True
-        client = demo.client()
         assert len(client.get("/api/grids").json()["features"]) == 11
         wait_until(lambda: sum(p["available"] for p in _patrols(client)) == 10, timeout=15)
         client.close()
