@@ -4,10 +4,10 @@
 the HTTP status to answer), applies the EXIF orientation a phone camera records
 instead of rotating the pixels, caps the size, and re-encodes the picture as a
 JPEG without its metadata (so a phone's GPS tags do not travel on). Pillow does
-the work when it is installed, else OpenCV (whose decoder honours the orientation
-too). `store_photo` writes the file under ``DATA_DIR/evidence/photos/`` and the
-row in `case_photos`, in the caller's transaction; nothing is stored for a refused
-photo.
+the work when it is installed (each format opened by its own plugin), else
+OpenCV (whose decoder honours the orientation too). `store_photo` writes the file
+under ``DATA_DIR/evidence/photos/`` and the row in `case_photos`, in the caller's
+transaction; nothing is stored for a refused photo.
 """
 
 from __future__ import annotations
@@ -77,19 +77,45 @@ def normalise_photo(data: bytes, max_bytes: int) -> Photo:
     return _with_pillow(data)
 
 
+_OPENERS = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
+MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; more is a decompression bomb
+
+
+def picture_format(data: bytes) -> str:
+    """JPEG, PNG or WEBP from the file's magic bytes, or `PhotoRejected`."""
+    for magic, name in _OPENERS.items():
+        if data.startswith(magic):
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    raise PhotoRejected(422, "the file is not a picture (JPEG, PNG or WebP)")
+
+
+def _open_with_pillow(data: bytes) -> Any:
+    """The picture opened by its own Pillow plugin, never through `Image.open`:
+    ultralytics replaces that with a wrapper which, on a file it cannot identify,
+    tries to pip-install a HEIF plugin at request time."""
+    from PIL import JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+
+    kind = picture_format(data)
+    stream = io.BytesIO(data)
+    if kind == "JPEG":
+        return JpegImagePlugin.jpeg_factory(stream)
+    if kind == "PNG":
+        return PngImagePlugin.PngImageFile(stream)
+    return WebPImagePlugin.WebPImageFile(stream)
+
+
 def _with_pillow(data: bytes) -> Photo:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import ImageOps
 
     try:
-        with Image.open(io.BytesIO(data)) as opened:
-            if opened.format not in ("JPEG", "PNG", "WEBP", "MPO"):
-                raise PhotoRejected(422, f"{opened.format} pictures are not taken: "
-                                         "send a JPEG, PNG or WebP photo")  # fmt: skip
+        with _open_with_pillow(data) as opened:
+            if opened.width * opened.height > MAX_PIXELS:
+                raise PhotoRejected(422, "the picture has too many pixels")
             picture = ImageOps.exif_transpose(opened).convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise PhotoRejected(422, "the file is not a picture (JPEG, PNG or WebP)") from exc
-    except Image.DecompressionBombError as exc:
-        raise PhotoRejected(422, "the picture has too many pixels") from exc
     picture.thumbnail((MAX_SIDE, MAX_SIDE))
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=JPEG_QUALITY)
@@ -102,6 +128,7 @@ def _with_opencv(data: bytes) -> Photo:
         import numpy as np
     except ImportError as exc:
         raise PhotoRejected(503, "photo uploads need Pillow or OpenCV on the hub") from exc
+    picture_format(data)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # EXIF-rotated
     if image is None:
         raise PhotoRejected(422, "the file is not a picture (JPEG, PNG or WebP)")
